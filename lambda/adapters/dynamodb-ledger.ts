@@ -1,0 +1,492 @@
+import {
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  UpdateCommand,
+} from "@aws-sdk/lib-dynamodb";
+import type { Finding, RunReport } from "../core/model.ts";
+import type {
+  ClaimRequest,
+  ClaimResult,
+  FinalCancelState,
+  Ledger,
+  LockResult,
+} from "../ports/ledger.ts";
+
+export interface DynamoDbLedgerOptions {
+  readonly client: DynamoDBDocumentClient;
+  readonly tableName: string;
+}
+
+type CancelState = "CLAIMED" | FinalCancelState;
+type Item = Record<string, unknown>;
+type Key = { readonly pk: string; readonly sk: string };
+
+interface CancelRecord {
+  readonly state: CancelState;
+  readonly owner: string;
+  readonly leaseUntil: number;
+  readonly attempts: number;
+  readonly idempotencyKey: string;
+  readonly lastError?: string;
+}
+
+/** Losing this many optimistic races in one claim means the payment is being fought over. */
+const MAX_CLAIM_ROUNDS = 3;
+const MAX_LOCK_ROUNDS = 3;
+/** DynamoDB items stop at 400 KB; this leaves room for the other run attributes. */
+const MAX_REPORT_BYTES = 300 * 1024;
+
+const CANCEL_STATES: readonly CancelState[] = [
+  "CLAIMED",
+  "CANCELLED",
+  "ALREADY_CANCELLED",
+  "FAILED",
+];
+
+export const cancelKey = (pgUid: string): Key => ({ pk: `PAY#${pgUid}`, sk: "CANCEL" });
+export const findingKey = (pgUid: string, kind: string): Key => ({
+  pk: `PAY#${pgUid}`,
+  sk: `FINDING#${kind}`,
+});
+export const LOCK_KEY: Key = { pk: "LOCK", sk: "RUN" };
+export const runPartition = (day: string): string => `RUN#${day}`;
+
+const iso = (epochMs: number): string => new Date(epochMs).toISOString();
+
+/**
+ * Only a failed condition is an expected outcome here. By name rather than `instanceof`,
+ * because a second copy of the SDK in node_modules would defeat the class check.
+ */
+export const isConditionFailed = (error: unknown): boolean =>
+  error instanceof Error && error.name === "ConditionalCheckFailedException";
+
+/** Every attribute goes through a placeholder, so reserved words (`state`, `owner`...) never bite. */
+const names = (...attributes: string[]): Record<string, string> =>
+  Object.fromEntries(attributes.map((attribute) => [`#${attribute}`, attribute]));
+
+/** `SET #a = :a, #b = :b` for attributes whose values are passed through `placeholders`. */
+const setExpression = (attributes: readonly string[]): string =>
+  `SET ${attributes.map((attribute) => `#${attribute} = :${attribute}`).join(", ")}`;
+
+const placeholders = (values: Item): Item =>
+  Object.fromEntries(Object.entries(values).map(([attribute, value]) => [`:${attribute}`, value]));
+
+const requireString = (item: Item, attribute: string): string => {
+  const value = item[attribute];
+  if (typeof value !== "string") throw corruptItem(item, attribute);
+  return value;
+};
+
+const requireNumber = (item: Item, attribute: string): number => {
+  const value = item[attribute];
+  if (typeof value !== "number" || !Number.isFinite(value)) throw corruptItem(item, attribute);
+  return value;
+};
+
+// A record we cannot read must stop the run: guessing could mean a second refund.
+const corruptItem = (item: Item, attribute: string): Error =>
+  new Error(
+    `ledger item ${String(item.pk)}/${String(item.sk)} has a missing or invalid "${attribute}"`,
+  );
+
+const isCancelState = (value: string): value is CancelState =>
+  (CANCEL_STATES as readonly string[]).includes(value);
+
+const parseCancelRecord = (item: Item): CancelRecord => {
+  const state = requireString(item, "state");
+  if (!isCancelState(state)) throw corruptItem(item, "state");
+  const lastError = item.lastError;
+  return {
+    state,
+    owner: requireString(item, "owner"),
+    leaseUntil: requireNumber(item, "leaseUntil"),
+    attempts: requireNumber(item, "attempts"),
+    idempotencyKey: requireString(item, "idempotencyKey"),
+    ...(typeof lastError === "string" ? { lastError } : {}),
+  };
+};
+
+/** What a claim does once it has seen the stored record. */
+type ClaimDecision =
+  | { readonly kind: "answer"; readonly result: ClaimResult }
+  | { readonly kind: "giveUp"; readonly reason: string }
+  | { readonly kind: "takeOver" };
+
+const decideClaim = (record: CancelRecord, request: ClaimRequest): ClaimDecision => {
+  switch (record.state) {
+    case "CANCELLED":
+    case "ALREADY_CANCELLED":
+      return { kind: "answer", result: { kind: "done", state: record.state } };
+    case "FAILED":
+      return {
+        kind: "answer",
+        result: { kind: "failed", reason: record.lastError ?? "failed earlier" },
+      };
+    case "CLAIMED":
+      break;
+  }
+  const leaseLive = record.leaseUntil > request.now;
+  if (leaseLive && record.owner !== request.runId) {
+    return {
+      kind: "answer",
+      result: { kind: "busy", owner: record.owner, leaseUntil: record.leaseUntil },
+    };
+  }
+  if (record.attempts >= request.maxAttempts) {
+    const previous = record.lastError ?? "no result recorded before the lease ran out";
+    return { kind: "giveUp", reason: `gave up after ${record.attempts} attempts: ${previous}` };
+  }
+  return { kind: "takeOver" };
+};
+
+export const createDynamoDbLedger = ({ client, tableName }: DynamoDbLedgerOptions): Ledger => {
+  const readItem = async (key: Key): Promise<Item | undefined> => {
+    const output = await client.send(
+      new GetCommand({ TableName: tableName, Key: key, ConsistentRead: true }),
+    );
+    return output.Item;
+  };
+
+  /** Runs a conditional write; `false` when the condition failed, any other error propagates. */
+  const writeIf = async (send: () => Promise<unknown>): Promise<boolean> => {
+    try {
+      await send();
+      return true;
+    } catch (error) {
+      if (isConditionFailed(error)) return false;
+      throw error;
+    }
+  };
+
+  const putNewClaim = (request: ClaimRequest): Promise<boolean> =>
+    writeIf(() =>
+      client.send(
+        new PutCommand({
+          TableName: tableName,
+          Item: {
+            ...cancelKey(request.pgUid),
+            type: "cancel",
+            state: "CLAIMED",
+            pgUid: request.pgUid,
+            storeOrderId: request.storeOrderId,
+            amount: request.amount,
+            currency: request.currency,
+            idempotencyKey: request.idempotencyKey,
+            owner: request.runId,
+            leaseUntil: request.now + request.leaseMs,
+            attempts: 1,
+            createdAt: iso(request.now),
+            updatedAt: iso(request.now),
+          },
+          ConditionExpression: "attribute_not_exists(pk)",
+        }),
+      ),
+    );
+
+  /**
+   * Optimistic: the write only lands if the record is still exactly the claim we looked at,
+   * so two runs that both saw an expired lease cannot both take it over.
+   */
+  const updateSeenClaim = (
+    pgUid: string,
+    seen: CancelRecord,
+    set: string,
+    attributes: readonly string[],
+    values: Item,
+  ): Promise<boolean> =>
+    writeIf(() =>
+      client.send(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: cancelKey(pgUid),
+          UpdateExpression: set,
+          ConditionExpression:
+            "#state = :claimed AND #attempts = :seenAttempts AND #leaseUntil = :seenLease",
+          ExpressionAttributeNames: names("state", "attempts", "leaseUntil", ...attributes),
+          ExpressionAttributeValues: {
+            ":claimed": "CLAIMED",
+            ":seenAttempts": seen.attempts,
+            ":seenLease": seen.leaseUntil,
+            ...values,
+          },
+        }),
+      ),
+    );
+
+  const takeOver = (request: ClaimRequest, seen: CancelRecord): Promise<boolean> =>
+    updateSeenClaim(
+      request.pgUid,
+      seen,
+      "SET #owner = :runId, #leaseUntil = :leaseUntil, #attempts = :attempts, #updatedAt = :now",
+      ["owner", "updatedAt"],
+      {
+        ":runId": request.runId,
+        ":leaseUntil": request.now + request.leaseMs,
+        ":attempts": seen.attempts + 1,
+        ":now": iso(request.now),
+      },
+    );
+
+  const giveUp = (request: ClaimRequest, seen: CancelRecord, reason: string): Promise<boolean> =>
+    updateSeenClaim(
+      request.pgUid,
+      seen,
+      "SET #state = :failed, #lastError = :reason, #finishedBy = :runId, #updatedAt = :now",
+      ["lastError", "finishedBy", "updatedAt"],
+      {
+        ":failed": "FAILED",
+        ":reason": reason,
+        ":runId": request.runId,
+        ":now": iso(request.now),
+      },
+    );
+
+  /** One read-decide-write round; `undefined` means a concurrent writer won and we must look again. */
+  const claimRound = async (
+    request: ClaimRequest,
+    item: Item | undefined,
+  ): Promise<ClaimResult | undefined> => {
+    if (item === undefined) {
+      return (await putNewClaim(request))
+        ? { kind: "claimed", idempotencyKey: request.idempotencyKey, attempt: 1 }
+        : undefined;
+    }
+    const seen = parseCancelRecord(item);
+    const decision = decideClaim(seen, request);
+    switch (decision.kind) {
+      case "answer":
+        return decision.result;
+      case "giveUp":
+        return (await giveUp(request, seen, decision.reason))
+          ? { kind: "failed", reason: decision.reason }
+          : undefined;
+      case "takeOver":
+        // The stored key, never the new one: the first attempt may have reached the gateway.
+        return (await takeOver(request, seen))
+          ? { kind: "claimed", idempotencyKey: seen.idempotencyKey, attempt: seen.attempts + 1 }
+          : undefined;
+    }
+  };
+
+  const claimCancel = async (request: ClaimRequest): Promise<ClaimResult> => {
+    if (await putNewClaim(request)) {
+      return { kind: "claimed", idempotencyKey: request.idempotencyKey, attempt: 1 };
+    }
+    let lastSeen: Item | undefined;
+    for (let round = 0; round < MAX_CLAIM_ROUNDS; round++) {
+      lastSeen = await readItem(cancelKey(request.pgUid));
+      const result = await claimRound(request, lastSeen);
+      if (result !== undefined) return result;
+    }
+    return busyAfterRaces(lastSeen, request.now);
+  };
+
+  const completeCancel = async (
+    pgUid: string,
+    runId: string,
+    state: FinalCancelState,
+    now: number,
+    detail?: string,
+  ): Promise<void> => {
+    const assignments: Item = { state, updatedAt: iso(now), finishedBy: runId };
+    if (detail !== undefined) {
+      assignments.detail = detail;
+      if (state === "FAILED") assignments.lastError = detail;
+    }
+    const attributes = Object.keys(assignments);
+    // A failed condition means another run took the claim over; it finishes with the same key.
+    await writeIf(() =>
+      client.send(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: cancelKey(pgUid),
+          UpdateExpression: setExpression(attributes),
+          ConditionExpression: "#state = :claimed AND #owner = :runId",
+          ExpressionAttributeNames: names(...attributes, "owner"),
+          ExpressionAttributeValues: {
+            ...placeholders(assignments),
+            ":claimed": "CLAIMED",
+            ":runId": runId,
+          },
+        }),
+      ),
+    );
+  };
+
+  const releaseCancel = async (
+    pgUid: string,
+    runId: string,
+    now: number,
+    error: string,
+  ): Promise<void> => {
+    // Ending the lease at `now` lets the next run resume at once instead of waiting it out.
+    await writeIf(() =>
+      client.send(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: cancelKey(pgUid),
+          UpdateExpression: "SET #leaseUntil = :now, #lastError = :error, #updatedAt = :nowIso",
+          ConditionExpression: "#state = :claimed AND #owner = :runId",
+          ExpressionAttributeNames: names("leaseUntil", "lastError", "updatedAt", "state", "owner"),
+          ExpressionAttributeValues: {
+            ":now": now,
+            ":error": error,
+            ":nowIso": iso(now),
+            ":claimed": "CLAIMED",
+            ":runId": runId,
+          },
+        }),
+      ),
+    );
+  };
+
+  const recordFinding = async (finding: Finding, runId: string, now: number): Promise<void> => {
+    const optional: Item = {
+      pgAmount: finding.pgAmount,
+      orderAmount: finding.orderAmount,
+      otherPgUids: finding.otherPgUids === undefined ? undefined : [...finding.otherPgUids],
+      reason: finding.reason,
+    };
+    const fields: Item = {
+      type: "finding",
+      kind: finding.kind,
+      pgUid: finding.pgUid,
+      storeOrderId: finding.storeOrderId,
+      lastSeenAt: iso(now),
+      lastRunId: runId,
+      ...Object.fromEntries(Object.entries(optional).filter(([, value]) => value !== undefined)),
+    };
+    const attributes = Object.keys(fields);
+    await client.send(
+      new UpdateCommand({
+        TableName: tableName,
+        Key: findingKey(finding.pgUid, finding.kind),
+        // Re-seeing a finding must not move when it was first seen, only count it.
+        UpdateExpression: `${setExpression(attributes)}, #firstSeenAt = if_not_exists(#firstSeenAt, :lastSeenAt) ADD #seenCount :one`,
+        ExpressionAttributeNames: names(...attributes, "firstSeenAt", "seenCount"),
+        ExpressionAttributeValues: { ...placeholders(fields), ":one": 1 },
+      }),
+    );
+  };
+
+  const putLock = (runId: string, now: number, leaseMs: number): Promise<boolean> =>
+    writeIf(() =>
+      client.send(
+        new PutCommand({
+          TableName: tableName,
+          Item: {
+            ...LOCK_KEY,
+            type: "lock",
+            owner: runId,
+            leaseUntil: now + leaseMs,
+            acquiredAt: iso(now),
+          },
+          ConditionExpression: "attribute_not_exists(pk) OR #leaseUntil < :now OR #owner = :runId",
+          ExpressionAttributeNames: names("leaseUntil", "owner"),
+          ExpressionAttributeValues: { ":now": now, ":runId": runId },
+        }),
+      ),
+    );
+
+  const acquireRunLock = async (
+    runId: string,
+    now: number,
+    leaseMs: number,
+  ): Promise<LockResult> => {
+    for (let round = 0; round < MAX_LOCK_ROUNDS; round++) {
+      if (await putLock(runId, now, leaseMs)) return { acquired: true };
+      const holder = await readItem(LOCK_KEY);
+      // Released between our write and our read: worth another try.
+      if (holder !== undefined) {
+        return {
+          acquired: false,
+          owner: requireString(holder, "owner"),
+          leaseUntil: requireNumber(holder, "leaseUntil"),
+        };
+      }
+    }
+    throw new Error(
+      `run lock in ${tableName} kept changing hands; gave up after ${MAX_LOCK_ROUNDS} tries`,
+    );
+  };
+
+  const releaseRunLock = async (runId: string): Promise<void> => {
+    // A failed condition means the lock is gone or another run holds it: nothing of ours to free.
+    await writeIf(() =>
+      client.send(
+        new DeleteCommand({
+          TableName: tableName,
+          Key: LOCK_KEY,
+          ConditionExpression: "#owner = :runId",
+          ExpressionAttributeNames: names("owner"),
+          ExpressionAttributeValues: { ":runId": runId },
+        }),
+      ),
+    );
+  };
+
+  const recordRun = async (report: RunReport, expiresAtSeconds: number): Promise<void> => {
+    const { json, truncated } = serializeReport(report);
+    await client.send(
+      new PutCommand({
+        TableName: tableName,
+        Item: {
+          pk: runPartition(utcDay(report.startedAt)),
+          sk: `${report.startedAt}#${report.runId}`,
+          type: "run",
+          runId: report.runId,
+          status: report.status,
+          dryRun: report.dryRun,
+          windowFrom: report.window.from,
+          windowTo: report.window.to,
+          startedAt: report.startedAt,
+          finishedAt: report.finishedAt,
+          durationMs: report.durationMs,
+          counts: { ...report.counts },
+          report: json,
+          ...(truncated ? { reportTruncated: true } : {}),
+          expires_at: Math.floor(expiresAtSeconds),
+        },
+      }),
+    );
+  };
+
+  return {
+    claimCancel,
+    completeCancel,
+    releaseCancel,
+    recordFinding,
+    acquireRunLock,
+    releaseRunLock,
+    recordRun,
+  };
+};
+
+const busyAfterRaces = (lastSeen: Item | undefined, now: number): ClaimResult => {
+  const owner = lastSeen?.owner;
+  const leaseUntil = lastSeen?.leaseUntil;
+  return {
+    kind: "busy",
+    owner: typeof owner === "string" ? owner : "unknown",
+    leaseUntil: typeof leaseUntil === "number" ? leaseUntil : now,
+  };
+};
+
+export const utcDay = (isoTimestamp: string): string => {
+  const epochMs = Date.parse(isoTimestamp);
+  if (Number.isNaN(epochMs))
+    throw new Error(`run report has an invalid startedAt: ${isoTimestamp}`);
+  return iso(epochMs).slice(0, 10);
+};
+
+/** The per-payment lists are what grow; counts and errors still tell the story without them. */
+const serializeReport = (report: RunReport): { json: string; truncated: boolean } => {
+  const json = JSON.stringify(report);
+  if (Buffer.byteLength(json, "utf8") <= MAX_REPORT_BYTES) return { json, truncated: false };
+  return {
+    json: JSON.stringify({ ...report, cancelled: [], findings: [], reportTruncated: true }),
+    truncated: true,
+  };
+};

@@ -1,0 +1,168 @@
+import { GatewayError } from "../../ports/gateway.ts";
+import type { RequestBudget } from "../../util/request-budget.ts";
+
+export interface RetryPolicy {
+  /** Attempts in all, the first included. */
+  readonly maxAttempts: number;
+  readonly baseDelayMs: number;
+  readonly maxDelayMs: number;
+  /** A `Retry-After` longer than this is not waited for: the call fails as retryable. */
+  readonly maxRetryAfterMs: number;
+}
+
+export const defaultRetryPolicy: RetryPolicy = {
+  maxAttempts: 5,
+  baseDelayMs: 200,
+  maxDelayMs: 5_000,
+  maxRetryAfterMs: 60_000,
+};
+
+export interface HttpRequest {
+  readonly method: "GET" | "POST";
+  readonly url: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body?: string;
+}
+
+/** An answer the caller must judge: anything but a transient 429/5xx or a network failure. */
+export interface HttpAnswer {
+  readonly status: number;
+  /** Parsed JSON, or `undefined` when the body was empty or not JSON. */
+  readonly json: unknown;
+}
+
+export interface RetryingHttpOptions {
+  readonly budget: RequestBudget;
+  readonly timeoutMs: number;
+  readonly retry?: RetryPolicy;
+  readonly sleep?: (ms: number) => Promise<void>;
+  readonly random?: () => number;
+}
+
+export type RetryingHttp = (request: HttpRequest) => Promise<HttpAnswer>;
+
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+const isTransientStatus = (status: number): boolean => status === 429 || status >= 500;
+
+/** Seconds per RFC 9110, or an HTTP date. */
+export function parseRetryAfter(value: string | null, now: number = Date.now()): number | undefined {
+  if (value === null) return undefined;
+  const trimmed = value.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
+  const at = Date.parse(trimmed);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
+/** Capped exponential backoff with full jitter: retries from many runs do not march in step. */
+export function backoffDelay(attempt: number, policy: RetryPolicy, random: () => number): number {
+  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
+  return Math.round(random() * ceiling);
+}
+
+async function readJson(response: Response): Promise<unknown> {
+  const text = await response.text();
+  if (text === "") return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+type Attempt =
+  | { readonly kind: "answer"; readonly answer: HttpAnswer }
+  | { readonly kind: "transient"; readonly error: GatewayError; readonly retryAfterMs?: number };
+
+/**
+ * An HTTP client that answers only with something to judge. Timeouts, dropped connections,
+ * 429 and 5xx are retried here, with the request re-sent byte for byte — for a cancel that
+ * means the same Idempotency-Key, so a retry can only replay the first effect.
+ */
+export function createRetryingHttp(options: RetryingHttpOptions): RetryingHttp {
+  const policy = options.retry ?? defaultRetryPolicy;
+  const sleep = options.sleep ?? defaultSleep;
+  const random = options.random ?? Math.random;
+
+  async function attemptOnce(request: HttpRequest): Promise<Attempt> {
+    return options.budget.run(async (): Promise<Attempt> => {
+      let response: Response;
+      try {
+        response = await fetch(request.url, {
+          method: request.method,
+          headers: request.headers,
+          ...(request.body === undefined ? {} : { body: request.body }),
+          signal: AbortSignal.timeout(options.timeoutMs),
+        });
+      } catch (cause) {
+        const what = cause instanceof Error && cause.name === "TimeoutError" ? "timed out" : "failed";
+        return {
+          kind: "transient",
+          error: new GatewayError(`${request.method} ${pathOf(request.url)} ${what}: ${describe(cause)}`, true),
+        };
+      }
+      let json: unknown;
+      try {
+        json = await readJson(response);
+      } catch (cause) {
+        return {
+          kind: "transient",
+          error: new GatewayError(`${request.method} ${pathOf(request.url)}: body lost: ${describe(cause)}`, true),
+        };
+      }
+      if (!isTransientStatus(response.status)) return { kind: "answer", answer: { status: response.status, json } };
+      const retryAfterMs = parseRetryAfter(response.headers.get("retry-after"));
+      return {
+        kind: "transient",
+        error: new GatewayError(
+          `${request.method} ${pathOf(request.url)} answered ${response.status}`,
+          true,
+          response.status,
+          errorCode(json),
+        ),
+        ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+      };
+    });
+  }
+
+  return async (request) => {
+    for (let attempt = 1; ; attempt++) {
+      const result = await attemptOnce(request);
+      if (result.kind === "answer") return result.answer;
+      if (attempt >= policy.maxAttempts) throw result.error;
+      if (result.retryAfterMs !== undefined && result.retryAfterMs > policy.maxRetryAfterMs) throw result.error;
+      await sleep(Math.max(result.retryAfterMs ?? 0, backoffDelay(attempt, policy, random)));
+    }
+  };
+}
+
+/** The `code` of the contract's error body, when there is one. */
+export function errorCode(json: unknown): string | undefined {
+  if (typeof json === "object" && json !== null && "code" in json && typeof json.code === "string") {
+    return json.code;
+  }
+  return undefined;
+}
+
+export function errorMessage(json: unknown): string | undefined {
+  if (typeof json === "object" && json !== null && "message" in json && typeof json.message === "string") {
+    return json.message;
+  }
+  return undefined;
+}
+
+// Logs and errors carry the path only: a query string is harmless here, but a URL with
+// credentials in it must never reach a log.
+function pathOf(url: string): string {
+  try {
+    return new URL(url).pathname;
+  } catch {
+    return "(bad url)";
+  }
+}
+
+function describe(cause: unknown): string {
+  if (!(cause instanceof Error)) return String(cause);
+  const inner = cause.cause instanceof Error ? ` (${cause.cause.message})` : "";
+  return `${cause.message}${inner}`;
+}

@@ -1,0 +1,126 @@
+import type { Payment } from "../core/model.ts";
+import {
+  type CancelOutcome,
+  type CancelRequest,
+  type Gateway,
+  GatewayError,
+  type PageCount,
+  type PageQuery,
+} from "../ports/gateway.ts";
+import { errorCode, errorMessage, type HttpAnswer, type RetryingHttp } from "./http/retrying-http.ts";
+
+export interface ReferenceGatewayOptions {
+  readonly baseUrl: string;
+  readonly apiKey: string;
+  readonly http: RetryingHttp;
+}
+
+type Json = Record<string, unknown>;
+
+const isObject = (value: unknown): value is Json =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
+
+const isCount = (value: unknown): value is number => Number.isSafeInteger(value) && (value as number) >= 0;
+
+/** A listing that does not parse fails the run before any cancel: never act on half a window. */
+function malformed(what: string): GatewayError {
+  return new GatewayError(`malformed gateway answer: ${what}`, false);
+}
+
+function unexpected(answer: HttpAnswer, what: string): GatewayError {
+  const code = errorCode(answer.json);
+  const message = errorMessage(answer.json);
+  return new GatewayError(
+    `${what} answered ${answer.status}${code ? ` ${code}` : ""}${message ? `: ${message}` : ""}`,
+    false,
+    answer.status,
+    code,
+  );
+}
+
+export function parsePayment(value: unknown, where: string): Payment {
+  if (!isObject(value)) throw malformed(`${where} is not an object`);
+  const { pg_uid, store_order_id, amount, currency, status, paid_at } = value;
+  if (typeof pg_uid !== "string" || pg_uid === "") throw malformed(`${where}.pg_uid must be a non-empty string`);
+  const at = `${where} (${pg_uid})`;
+  const orderId =
+    typeof store_order_id === "number" && Number.isSafeInteger(store_order_id)
+      ? String(store_order_id)
+      : typeof store_order_id === "string" && store_order_id !== ""
+        ? store_order_id
+        : undefined;
+  if (orderId === undefined) throw malformed(`${at}.store_order_id must be an integer or a non-empty string`);
+  if (!isCount(amount)) throw malformed(`${at}.amount must be a non-negative integer`);
+  if (typeof currency !== "string" || currency === "") throw malformed(`${at}.currency must be a string`);
+  if (typeof status !== "string" || status === "") throw malformed(`${at}.status must be a string`);
+  const paidAt = typeof paid_at === "string" ? Date.parse(paid_at) : Number.NaN;
+  if (Number.isNaN(paidAt)) throw malformed(`${at}.paid_at must be an ISO-8601 timestamp`);
+  return { pgUid: pg_uid, storeOrderId: orderId, amount, currency, status, paidAt };
+}
+
+/** The contract's reference API (contracts §1), spoken over HTTP. */
+export function createReferenceGateway(options: ReferenceGatewayOptions): Gateway {
+  const base = options.baseUrl.replace(/\/+$/, "");
+  const auth = { authorization: `Bearer ${options.apiKey}`, accept: "application/json" };
+
+  const windowParams = (query: PageQuery) => ({
+    from: new Date(query.window.from).toISOString(),
+    to: new Date(query.window.to).toISOString(),
+    per_page: String(query.perPage),
+  });
+
+  const get = (path: string, params: Record<string, string>) =>
+    options.http({ method: "GET", url: `${base}${path}?${new URLSearchParams(params)}`, headers: auth });
+
+  return {
+    async pageCount(query: PageQuery): Promise<PageCount | null> {
+      const answer = await get("/v1/payments/pages", windowParams(query));
+      // A gateway without the count endpoint: the core reads pages until a short one.
+      if (answer.status === 404) return null;
+      if (answer.status !== 200) throw unexpected(answer, "page count");
+      const body = answer.json;
+      if (!isObject(body) || !isCount(body.total_pages)) throw malformed("page count without total_pages");
+      if (body.per_page !== undefined && body.per_page !== query.perPage) {
+        throw malformed(`page count for per_page ${String(body.per_page)}, asked ${query.perPage}`);
+      }
+      return isCount(body.total_count)
+        ? { totalPages: body.total_pages, totalCount: body.total_count }
+        : { totalPages: body.total_pages };
+    },
+
+    async page(query: PageQuery, page: number): Promise<Payment[]> {
+      const answer = await get("/v1/payments", { page: String(page), ...windowParams(query) });
+      if (answer.status !== 200) throw unexpected(answer, `page ${page}`);
+      const body = answer.json;
+      if (!isObject(body) || !Array.isArray(body.payments)) throw malformed(`page ${page} without a payments list`);
+      if (body.payments.length > query.perPage) {
+        throw malformed(`page ${page} holds ${body.payments.length} payments, more than per_page ${query.perPage}`);
+      }
+      return body.payments.map((item, i) => parsePayment(item, `page ${page} payments[${i}]`));
+    },
+
+    async cancel(request: CancelRequest): Promise<CancelOutcome> {
+      const answer = await options.http({
+        method: "POST",
+        url: `${base}/v1/payments/${encodeURIComponent(request.pgUid)}/cancel`,
+        headers: { ...auth, "content-type": "application/json", "idempotency-key": request.idempotencyKey },
+        body: JSON.stringify({ reason: request.reason }),
+      });
+      const code = errorCode(answer.json);
+      if (answer.status === 200) {
+        const body = answer.json;
+        if (isObject(body) && body.pg_uid !== undefined && body.pg_uid !== request.pgUid) {
+          throw malformed(`cancel of ${request.pgUid} answered for ${String(body.pg_uid)}`);
+        }
+        const cancelledAt = isObject(body) && typeof body.cancelled_at === "string" ? body.cancelled_at : undefined;
+        return cancelledAt === undefined ? { kind: "cancelled" } : { kind: "cancelled", cancelledAt };
+      }
+      if (answer.status === 409 && code === "ALREADY_CANCELLED") return { kind: "already_cancelled" };
+      return {
+        kind: "rejected",
+        code: code ?? `HTTP_${answer.status}`,
+        message: errorMessage(answer.json) ?? `cancel answered ${answer.status}`,
+      };
+    },
+  };
+}

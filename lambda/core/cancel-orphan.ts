@@ -1,0 +1,94 @@
+import type { Gateway } from "../ports/gateway.ts";
+import { GatewayError } from "../ports/gateway.ts";
+import type { Ledger } from "../ports/ledger.ts";
+import type { Logger } from "../ports/logger.ts";
+import { cancelIdempotencyKey } from "./idempotency-key.ts";
+import type { Payment } from "./model.ts";
+
+/** How one orphan ended in this run. */
+export type CancelResult =
+  | { readonly kind: "cancelled"; readonly pgUid: string }
+  | { readonly kind: "alreadyCancelled"; readonly pgUid: string }
+  | { readonly kind: "failed"; readonly payment: Payment; readonly reason: string }
+  /** Not finished now; the claim's lease runs out and a later run resumes with the same key. */
+  | { readonly kind: "retryLater"; readonly pgUid: string; readonly reason: string }
+  /** Nothing to do here: done earlier, or another live run holds the claim. */
+  | { readonly kind: "skipped"; readonly pgUid: string; readonly reason: string };
+
+export interface CancelContext {
+  readonly gateway: Gateway;
+  readonly ledger: Ledger;
+  readonly logger: Logger;
+  readonly runId: string;
+  readonly now: () => number;
+  readonly leaseMs: number;
+  readonly maxAttempts: number;
+  readonly reason: string;
+}
+
+const message = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
+/**
+ * Claim, call, record: the only path by which paysync moves money. The claim is a
+ * conditional write, so two runs can never both call; the key comes from the claim, so a
+ * resumed claim replays the first call; the record closes the claim for good.
+ */
+export async function cancelOrphan(payment: Payment, ctx: CancelContext): Promise<CancelResult> {
+  const { pgUid } = payment;
+  const claim = await ctx.ledger.claimCancel({
+    pgUid,
+    storeOrderId: payment.storeOrderId,
+    amount: payment.amount,
+    currency: payment.currency,
+    idempotencyKey: cancelIdempotencyKey(pgUid),
+    runId: ctx.runId,
+    now: ctx.now(),
+    leaseMs: ctx.leaseMs,
+    maxAttempts: ctx.maxAttempts,
+  });
+  switch (claim.kind) {
+    case "done":
+      return { kind: "skipped", pgUid, reason: `the ledger already has it ${claim.state}` };
+    case "busy":
+      return { kind: "skipped", pgUid, reason: `run ${claim.owner} holds the claim` };
+    case "failed":
+      return { kind: "failed", payment, reason: `failed earlier, needs a person: ${claim.reason}` };
+    case "claimed":
+      break;
+  }
+
+  let outcome: Awaited<ReturnType<Gateway["cancel"]>>;
+  try {
+    outcome = await ctx.gateway.cancel({
+      pgUid,
+      idempotencyKey: claim.idempotencyKey,
+      reason: ctx.reason,
+      amount: payment.amount,
+    });
+  } catch (error) {
+    if (error instanceof GatewayError && error.retryable) {
+      await ctx.ledger.releaseCancel(pgUid, ctx.runId, ctx.now(), message(error));
+      return { kind: "retryLater", pgUid, reason: message(error) };
+    }
+    // An answer we cannot read may still have refunded: a person checks before any retry.
+    const reason = `unreadable cancel answer: ${message(error)}`;
+    await ctx.ledger.completeCancel(pgUid, ctx.runId, "FAILED", ctx.now(), reason);
+    return { kind: "failed", payment, reason };
+  }
+
+  switch (outcome.kind) {
+    case "cancelled":
+      await ctx.ledger.completeCancel(pgUid, ctx.runId, "CANCELLED", ctx.now(), outcome.cancelledAt);
+      ctx.logger.info("cancelled", { pgUid, storeOrderId: payment.storeOrderId, amount: payment.amount, attempt: claim.attempt });
+      return { kind: "cancelled", pgUid };
+    case "already_cancelled":
+      await ctx.ledger.completeCancel(pgUid, ctx.runId, "ALREADY_CANCELLED", ctx.now());
+      ctx.logger.info("already cancelled at the gateway", { pgUid });
+      return { kind: "alreadyCancelled", pgUid };
+    case "rejected": {
+      const reason = `gateway refused: ${outcome.code}: ${outcome.message}`;
+      await ctx.ledger.completeCancel(pgUid, ctx.runId, "FAILED", ctx.now(), reason);
+      return { kind: "failed", payment, reason };
+    }
+  }
+}

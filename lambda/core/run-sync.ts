@@ -1,0 +1,286 @@
+import { concurrentPool, fx } from "@fxts/core";
+import type { Gateway } from "../ports/gateway.ts";
+import type { Ledger } from "../ports/ledger.ts";
+import { type Logger, silentLogger } from "../ports/logger.ts";
+import type { OrderStore } from "../ports/order-store.ts";
+import { ulid } from "../util/ulid.ts";
+import { type CancelResult, cancelOrphan } from "./cancel-orphan.ts";
+import { judgeOrder, triage } from "./classify.ts";
+import type { SyncConfig } from "./config.ts";
+import { guardTrip } from "./guard.ts";
+import { lookupPaidOrders } from "./lookup-orders.ts";
+import {
+  emptyCounts,
+  type Finding,
+  type Payment,
+  type RunError,
+  type RunReport,
+  type RunStatus,
+  type TimeWindow,
+} from "./model.ts";
+import { DeadlineReached, readWindow } from "./read-window.ts";
+import { buildReport } from "./report.ts";
+import { settle } from "./settle.ts";
+import { scheduledWindow } from "./window.ts";
+
+export interface SyncPorts {
+  readonly gateway: Gateway;
+  readonly orders: OrderStore;
+  readonly ledger: Ledger;
+  readonly logger?: Logger;
+  readonly now?: () => number;
+  readonly newRunId?: (now: number) => string;
+}
+
+const message = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
+const wouldCancel = (payment: Payment, reason: string): Finding => ({
+  kind: "WOULD_CANCEL",
+  pgUid: payment.pgUid,
+  storeOrderId: payment.storeOrderId,
+  pgAmount: payment.amount,
+  reason,
+});
+
+/** Everything one run learns, gathered as it goes and turned into the report at the end. */
+class RunTally {
+  readonly counts = emptyCounts();
+  readonly cancelled: string[] = [];
+  readonly findings: Finding[] = [];
+  readonly errors: RunError[] = [];
+  deadlineReached = false;
+
+  fail(stage: RunError["stage"], error: unknown, pgUid?: string): void {
+    this.errors.push(pgUid === undefined ? { stage, message: message(error) } : { stage, message: message(error), pgUid });
+  }
+}
+
+interface Judged {
+  readonly orphans: Payment[];
+  readonly flagged: Finding[];
+}
+
+/**
+ * One reconciliation run over a closed window: read the gateway, look up the store, judge,
+ * guard, then cancel through the ledger. Every failure before the cancel step ends the run
+ * with nothing cancelled; the handler, the CLI and the tests all come through here.
+ */
+export async function runSync(config: SyncConfig, ports: SyncPorts): Promise<RunReport> {
+  const now = ports.now ?? Date.now;
+  const logger = ports.logger ?? silentLogger;
+  const startedAt = now();
+  const runId = (ports.newRunId ?? ulid)(startedAt);
+  const window = config.window ?? scheduledWindow(startedAt, config.lookbackSeconds, config.graceSeconds);
+  const tally = new RunTally();
+  const pastDeadline = () => config.deadlineAt !== undefined && now() >= config.deadlineAt;
+  const log = (level: keyof Logger, text: string, fields: Record<string, unknown> = {}) =>
+    logger[level](text, { runId, ...fields });
+
+  log("info", "run started", { window: { from: new Date(window.from).toISOString(), to: new Date(window.to).toISOString() }, dryRun: config.dryRun });
+
+  const status = await lockedRun();
+  const report = buildReport({
+    runId,
+    status,
+    dryRun: config.dryRun,
+    window,
+    startedAt,
+    finishedAt: now(),
+    counts: tally.counts,
+    cancelled: tally.cancelled,
+    findings: tally.findings,
+    errors: tally.errors,
+  });
+  try {
+    await ports.ledger.recordRun(report, Math.floor(startedAt / 1000) + config.runRecordTtlDays * 86_400);
+  } catch (error) {
+    // The run's effects are already in the ledger's payment records; only its summary is lost.
+    log("error", "could not record the run", { error: message(error) });
+  }
+  log(status === "SUCCEEDED" || status === "SKIPPED_LOCKED" ? "info" : "warn", "run finished", {
+    status,
+    counts: report.counts,
+  });
+  return report;
+
+  async function lockedRun(): Promise<RunStatus> {
+    // A dry run writes no claim, so it needs no lock and never makes a real run skip.
+    if (config.dryRun) return work();
+    try {
+      const lock = await ports.ledger.acquireRunLock(runId, startedAt, config.runLockLeaseMs);
+      if (!lock.acquired) {
+        log("info", "another run holds the lock", { owner: lock.owner, leaseUntil: new Date(lock.leaseUntil).toISOString() });
+        return "SKIPPED_LOCKED";
+      }
+    } catch (error) {
+      tally.fail("lock", error);
+      return "FAILED";
+    }
+    try {
+      return await work();
+    } finally {
+      await ports.ledger.releaseRunLock(runId).catch((error: unknown) => {
+        // The lease runs out on its own; the next run waits at most that long.
+        log("warn", "could not release the run lock", { error: message(error) });
+      });
+    }
+  }
+
+  async function work(): Promise<RunStatus> {
+    const judged = await readAndJudge(window);
+    if (judged === undefined) return tally.deadlineReached ? "PARTIAL" : "FAILED";
+    const { orphans, flagged } = judged;
+    tally.findings.push(...flagged);
+
+    const trip = guardTrip(orphans.length, tally.counts.scanned, config);
+    if (trip !== undefined) {
+      log("error", "blast-radius guard tripped: nothing cancelled", { reason: trip });
+      tally.findings.push(...orphans.map((p) => wouldCancel(p, `halted: ${trip}`)));
+      tally.errors.push({ stage: "guard", message: trip });
+      return "HALTED";
+    }
+    if (config.dryRun) {
+      tally.findings.push(...orphans.map((p) => wouldCancel(p, "dry run: paid at the gateway, no paid order")));
+      return "SUCCEEDED";
+    }
+
+    try {
+      for (const finding of flagged) await ports.ledger.recordFinding(finding, runId, now());
+    } catch (error) {
+      // A ledger that cannot take a finding cannot be trusted with a claim either.
+      tally.fail("ledger", error);
+      return "FAILED";
+    }
+
+    await cancelAll(orphans);
+    if (tally.errors.length > 0) return "FAILED";
+    return tally.deadlineReached ? "PARTIAL" : "SUCCEEDED";
+  }
+
+  async function readAndJudge(range: TimeWindow): Promise<Judged | undefined> {
+    let payments: Iterable<Payment>;
+    try {
+      const read = await readWindow(
+        ports.gateway,
+        { window: range, perPage: config.pageSize },
+        { concurrency: config.concurrency, pastDeadline },
+      );
+      log("info", "window read", { pages: read.pages, payments: read.payments.size });
+      payments = read.payments.values();
+    } catch (error) {
+      if (error instanceof DeadlineReached) tally.deadlineReached = true;
+      else tally.fail("gateway", error);
+      return undefined;
+    }
+
+    const graceStart = startedAt - config.graceSeconds * 1000;
+    const byOrder = new Map<string, Payment[]>();
+    for (const payment of payments) {
+      tally.counts.scanned++;
+      const place = triage(payment, graceStart);
+      if (place !== "judge") {
+        tally.counts[place]++;
+        continue;
+      }
+      const group = byOrder.get(payment.storeOrderId);
+      if (group) group.push(payment);
+      else byOrder.set(payment.storeOrderId, [payment]);
+    }
+
+    if (pastDeadline()) {
+      tally.deadlineReached = true;
+      return undefined;
+    }
+    let orders: Awaited<ReturnType<typeof lookupPaidOrders>>;
+    try {
+      orders = await lookupPaidOrders(ports.orders, byOrder.keys(), config.orderChunkSize);
+    } catch (error) {
+      tally.fail("store", error);
+      return undefined;
+    }
+
+    const orphans: Payment[] = [];
+    const flagged: Finding[] = [];
+    for (const [orderId, group] of byOrder) {
+      for (const verdict of judgeOrder(orders.get(orderId), group)) {
+        switch (verdict.kind) {
+          case "matched":
+            tally.counts.matched++;
+            break;
+          case "orphan":
+            orphans.push(verdict.payment);
+            break;
+          case "mismatch":
+            tally.counts.mismatches++;
+            flagged.push(verdict.finding);
+            break;
+          case "duplicate":
+            tally.counts.duplicates++;
+            flagged.push(verdict.finding);
+            break;
+        }
+      }
+    }
+    tally.counts.orphans = orphans.length;
+    log("info", "judged", { ...tally.counts });
+    return { orphans, flagged };
+  }
+
+  async function cancelAll(orphans: readonly Payment[]): Promise<void> {
+    const ctx = {
+      gateway: ports.gateway,
+      ledger: ports.ledger,
+      logger,
+      runId,
+      now,
+      leaseMs: config.claimLeaseMs,
+      maxAttempts: config.maxCancelAttempts,
+      reason: config.cancelReason,
+    };
+    await fx(orphans)
+      .toAsync()
+      .map(async (payment) => {
+        if (pastDeadline()) {
+          tally.deadlineReached = true;
+          return { payment, outcome: undefined };
+        }
+        return { payment, outcome: await settle(cancelOrphan(payment, ctx)) };
+      })
+      .chain(concurrentPool(config.concurrency))
+      .each(({ payment, outcome }) => {
+        if (outcome === undefined) return;
+        if (outcome.ok) tallyCancel(outcome.value);
+        else tally.fail("ledger", outcome.error, payment.pgUid);
+      });
+  }
+
+  function tallyCancel(result: CancelResult): void {
+    switch (result.kind) {
+      case "cancelled":
+        tally.counts.cancelled++;
+        tally.cancelled.push(result.pgUid);
+        break;
+      case "alreadyCancelled":
+        tally.counts.alreadyCancelled++;
+        tally.cancelled.push(result.pgUid);
+        break;
+      case "failed":
+        tally.counts.cancelFailed++;
+        tally.findings.push({
+          kind: "CANCEL_FAILED",
+          pgUid: result.payment.pgUid,
+          storeOrderId: result.payment.storeOrderId,
+          pgAmount: result.payment.amount,
+          reason: result.reason,
+        });
+        log("error", "cancel failed for good", { pgUid: result.payment.pgUid, reason: result.reason });
+        break;
+      case "retryLater":
+        tally.fail("gateway", `cancel of ${result.pgUid} not confirmed, a later run resumes it: ${result.reason}`, result.pgUid);
+        break;
+      case "skipped":
+        log("info", "orphan skipped", { pgUid: result.pgUid, reason: result.reason });
+        break;
+    }
+  }
+}

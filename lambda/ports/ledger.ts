@@ -1,0 +1,50 @@
+import type { Finding, RunReport } from "../core/model.ts";
+
+export interface ClaimRequest {
+  readonly pgUid: string;
+  readonly storeOrderId: string;
+  readonly amount: number;
+  readonly currency: string;
+  readonly idempotencyKey: string;
+  readonly runId: string;
+  readonly now: number;
+  readonly leaseMs: number;
+  /** Attempts allowed before the record is failed for a person to look at. */
+  readonly maxAttempts: number;
+}
+
+/**
+ * The answer to "may this run cancel this payment now?".
+ * Only `claimed` allows a gateway call, and then only with the key it carries: a
+ * takeover reuses the key of the first claim, so the gateway can never refund twice.
+ */
+export type ClaimResult =
+  | { readonly kind: "claimed"; readonly idempotencyKey: string; readonly attempt: number }
+  | { readonly kind: "done"; readonly state: "CANCELLED" | "ALREADY_CANCELLED" }
+  | { readonly kind: "failed"; readonly reason: string }
+  | { readonly kind: "busy"; readonly owner: string; readonly leaseUntil: number };
+
+export type FinalCancelState = "CANCELLED" | "ALREADY_CANCELLED" | "FAILED";
+
+export type LockResult =
+  | { readonly acquired: true }
+  | { readonly acquired: false; readonly owner: string; readonly leaseUntil: number };
+
+/** Where paysync remembers what it did: per-payment cancel records, the run lock and run records. */
+export interface Ledger {
+  claimCancel(request: ClaimRequest): Promise<ClaimResult>;
+  /** Final state; a no-op (not an error) if another run has taken the claim over meanwhile. */
+  completeCancel(
+    pgUid: string,
+    runId: string,
+    state: FinalCancelState,
+    now: number,
+    detail?: string,
+  ): Promise<void>;
+  /** Transient failure: the attempt is counted and the lease ends now, so a later run resumes. */
+  releaseCancel(pgUid: string, runId: string, now: number, error: string): Promise<void>;
+  recordFinding(finding: Finding, runId: string, now: number): Promise<void>;
+  acquireRunLock(runId: string, now: number, leaseMs: number): Promise<LockResult>;
+  releaseRunLock(runId: string): Promise<void>;
+  recordRun(report: RunReport, expiresAtSeconds: number): Promise<void>;
+}

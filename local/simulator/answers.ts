@@ -1,0 +1,32 @@
+// What a handler decides to answer, kept separate from node:http so the
+// gateway's rules can be reasoned about (and stored for idempotent replay)
+// without a socket in sight.
+
+export interface ApiAnswer {
+  readonly status: number;
+  readonly body: Readonly<Record<string, unknown>>;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+export function okAnswer(body: Record<string, unknown>): ApiAnswer {
+  return { status: 200, body };
+}
+
+/** Every error body has the same `{ code, message }` shape. */
+export function errorAnswer(
+  status: number,
+  code: string,
+  message: string,
+  headers?: Record<string, string>,
+): ApiAnswer {
+  const answer = { status, body: { code, message } };
+  return headers ? { ...answer, headers } : answer;
+}
+
+export function invalidRequest(message: string): ApiAnswer {
+  return errorAnswer(400, "INVALID_REQUEST", message);
+}
+
+export function notFound(message: string): ApiAnswer {
+  return errorAnswer(404, "NOT_FOUND", message);
+}

@@ -1,0 +1,141 @@
+import type { Finding, PaidOrder, Payment, RunReport } from "../../lambda/core/model.ts";
+import type { CancelOutcome, CancelRequest, Gateway, PageCount, PageQuery } from "../../lambda/ports/gateway.ts";
+import type { ClaimRequest, ClaimResult, FinalCancelState, Ledger, LockResult } from "../../lambda/ports/ledger.ts";
+import type { OrderStore } from "../../lambda/ports/order-store.ts";
+
+/** In-memory twins of the three ports, for unit tests of the core only. */
+
+export class MemoryGateway implements Gateway {
+  readonly cancelCalls: CancelRequest[] = [];
+  readonly pageCalls: number[] = [];
+  readonly cancelledUids = new Set<string>();
+  countable = true;
+  failPage?: number;
+  cancelAnswer?: (request: CancelRequest) => CancelOutcome | Error;
+
+  constructor(private readonly payments: Payment[]) {}
+
+  private inWindow(query: PageQuery): Payment[] {
+    return this.payments
+      .filter((p) => p.paidAt >= query.window.from && p.paidAt < query.window.to)
+      .map((p) => (this.cancelledUids.has(p.pgUid) ? { ...p, status: "cancelled" } : p));
+  }
+
+  async pageCount(query: PageQuery): Promise<PageCount | null> {
+    if (!this.countable) return null;
+    const total = this.inWindow(query).length;
+    return { totalPages: Math.ceil(total / query.perPage), totalCount: total };
+  }
+
+  async page(query: PageQuery, page: number): Promise<Payment[]> {
+    this.pageCalls.push(page);
+    if (page === this.failPage) throw new Error(`page ${page} failed`);
+    const start = (page - 1) * query.perPage;
+    return this.inWindow(query).slice(start, start + query.perPage);
+  }
+
+  async cancel(request: CancelRequest): Promise<CancelOutcome> {
+    this.cancelCalls.push(request);
+    const scripted = this.cancelAnswer?.(request);
+    if (scripted instanceof Error) throw scripted;
+    if (scripted) return scripted;
+    if (this.cancelledUids.has(request.pgUid)) return { kind: "already_cancelled" };
+    this.cancelledUids.add(request.pgUid);
+    return { kind: "cancelled" };
+  }
+}
+
+export class MemoryOrderStore implements OrderStore {
+  readonly calls: string[][] = [];
+  down = false;
+
+  constructor(private readonly orders: ReadonlyArray<PaidOrder & { paid?: boolean }>) {}
+
+  async paidOrders(ids: readonly string[]): Promise<PaidOrder[]> {
+    this.calls.push([...ids]);
+    if (this.down) throw new Error("store unreachable");
+    const wanted = new Set(ids);
+    return this.orders
+      .filter((o) => wanted.has(o.id) && o.paid !== false)
+      .map(({ paid: _paid, ...order }) => order);
+  }
+}
+
+interface CancelRecord {
+  state: "CLAIMED" | FinalCancelState;
+  owner: string;
+  leaseUntil: number;
+  attempts: number;
+  idempotencyKey: string;
+  lastError?: string;
+}
+
+/** Same rules as the DynamoDB ledger, one record at a time. */
+export class MemoryLedger implements Ledger {
+  readonly records = new Map<string, CancelRecord>();
+  readonly findings: Finding[] = [];
+  readonly runs: RunReport[] = [];
+  lock?: { owner: string; leaseUntil: number };
+
+  async claimCancel(req: ClaimRequest): Promise<ClaimResult> {
+    const record = this.records.get(req.pgUid);
+    if (!record) {
+      this.records.set(req.pgUid, {
+        state: "CLAIMED",
+        owner: req.runId,
+        leaseUntil: req.now + req.leaseMs,
+        attempts: 1,
+        idempotencyKey: req.idempotencyKey,
+      });
+      return { kind: "claimed", idempotencyKey: req.idempotencyKey, attempt: 1 };
+    }
+    if (record.state === "CANCELLED" || record.state === "ALREADY_CANCELLED") return { kind: "done", state: record.state };
+    if (record.state === "FAILED") return { kind: "failed", reason: record.lastError ?? "failed earlier" };
+    if (record.leaseUntil > req.now && record.owner !== req.runId) {
+      return { kind: "busy", owner: record.owner, leaseUntil: record.leaseUntil };
+    }
+    if (record.attempts >= req.maxAttempts) {
+      record.state = "FAILED";
+      record.lastError = `gave up after ${record.attempts} attempts: ${record.lastError ?? ""}`;
+      return { kind: "failed", reason: record.lastError };
+    }
+    record.owner = req.runId;
+    record.leaseUntil = req.now + req.leaseMs;
+    record.attempts++;
+    return { kind: "claimed", idempotencyKey: record.idempotencyKey, attempt: record.attempts };
+  }
+
+  async completeCancel(pgUid: string, runId: string, state: FinalCancelState, _now: number, detail?: string) {
+    const record = this.records.get(pgUid);
+    if (!record || record.state !== "CLAIMED" || record.owner !== runId) return;
+    record.state = state;
+    if (state === "FAILED" && detail !== undefined) record.lastError = detail;
+  }
+
+  async releaseCancel(pgUid: string, runId: string, now: number, error: string) {
+    const record = this.records.get(pgUid);
+    if (!record || record.state !== "CLAIMED" || record.owner !== runId) return;
+    record.leaseUntil = now;
+    record.lastError = error;
+  }
+
+  async recordFinding(finding: Finding) {
+    this.findings.push(finding);
+  }
+
+  async acquireRunLock(runId: string, now: number, leaseMs: number): Promise<LockResult> {
+    if (this.lock && this.lock.leaseUntil >= now && this.lock.owner !== runId) {
+      return { acquired: false, owner: this.lock.owner, leaseUntil: this.lock.leaseUntil };
+    }
+    this.lock = { owner: runId, leaseUntil: now + leaseMs };
+    return { acquired: true };
+  }
+
+  async releaseRunLock(runId: string) {
+    if (this.lock?.owner === runId) this.lock = undefined;
+  }
+
+  async recordRun(report: RunReport) {
+    this.runs.push(report);
+  }
+}
