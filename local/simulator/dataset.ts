@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { SEED_PAYMENTS, seedPaidAt } from "../seed-data.ts";
 import { parseIsoTimestamp } from "./iso-time.ts";
 
 /** A payment as the gateway serves it (snake_case is the wire format). */
@@ -11,23 +12,13 @@ export interface SimPayment {
   paid_at: string;
 }
 
-const MINUTE_MS = 60_000;
-const SEED_AMOUNTS = [15000, 15000, 15000, 20000, 20000, 20000, 25000, 25000, 25000] as const;
-
-/**
- * The seed's nine paid payments PG11..PG19. They sit between now-100min and
- * now-60min so that a reconciliation window of [now-2h, now-30min) covers all
- * of them while none is young enough to still be "in flight".
- */
+/** The seed's nine paid payments PG11..PG19, inside the default window at `now`. */
 export function seedPayments(now: Date): SimPayment[] {
-  const firstPaidAtMs = now.getTime() - 100 * MINUTE_MS;
-  return SEED_AMOUNTS.map((amount, index) => ({
-    pg_uid: `PG${11 + index}`,
-    store_order_id: index + 1,
-    amount,
+  return SEED_PAYMENTS.map((payment, index) => ({
+    ...payment,
     currency: "KRW",
     status: "paid",
-    paid_at: new Date(firstPaidAtMs + index * 5 * MINUTE_MS).toISOString(),
+    paid_at: new Date(seedPaidAt(index, now.getTime())).toISOString(),
   }));
 }
 

@@ -108,7 +108,9 @@ export class FaultInjector {
   }
 
   #takeScripted(target: FaultTarget): ScriptedFault | undefined {
-    const entry = this.#script.find((candidate) => candidate.times > 0 && matches(candidate.match, target));
+    const entry = this.#script.find(
+      (candidate) => candidate.times > 0 && matches(candidate.match, target),
+    );
     if (entry) entry.times -= 1;
     return entry;
   }
@@ -136,7 +138,9 @@ export class FaultInjector {
   #fromAction(action: FaultAction, retryAfterSeconds?: number): FaultDecision {
     if (action === "drop-before" || action === "drop-after") return { kind: action };
     const retryAfter =
-      retryAfterSeconds ?? this.#options.rateLimit?.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS;
+      retryAfterSeconds ??
+      this.#options.rateLimit?.retryAfterSeconds ??
+      DEFAULT_RETRY_AFTER_SECONDS;
     return { kind: "answer", action, retryAfterSeconds: retryAfter };
   }
 }

@@ -11,7 +11,9 @@ export function readBody(req: IncomingMessage, limitBytes: number): Promise<stri
       size += chunk.length;
       if (size <= limitBytes) chunks.push(chunk);
     });
-    req.on("end", () => resolve(size <= limitBytes ? Buffer.concat(chunks).toString("utf8") : undefined));
+    req.on("end", () =>
+      resolve(size <= limitBytes ? Buffer.concat(chunks).toString("utf8") : undefined),
+    );
     req.on("error", reject);
   });
 }

@@ -218,9 +218,14 @@ function respond(incoming: Incoming, context: ServerContext): Outcome {
     );
   }
   const route = resolveRoute(incoming, context.config);
-  if (route.kind === "unknown") return answered(notFound(`no route for ${incoming.method} ${incoming.path}`));
+  if (route.kind === "unknown")
+    return answered(notFound(`no route for ${incoming.method} ${incoming.path}`));
   const pgUid = route.kind === "cancel" ? route.pgUid : undefined;
-  const fault = context.faults.decide({ method: incoming.method, path: incoming.path, ...(pgUid === undefined ? {} : { pgUid }) });
+  const fault = context.faults.decide({
+    method: incoming.method,
+    path: incoming.path,
+    ...(pgUid === undefined ? {} : { pgUid }),
+  });
   if (fault.kind === "answer") return answered(faultAnswer(fault));
   if (fault.kind === "drop-before") return { kind: "drop" };
   const answer = handleRoute(route, incoming, context);
@@ -271,7 +276,11 @@ function faultAnswer(fault: Extract<FaultDecision, { kind: "answer" }>): ApiAnsw
   }
 }
 
-function handleRoute(route: Exclude<Route, { kind: "unknown" }>, incoming: Incoming, context: ServerContext): ApiAnswer {
+function handleRoute(
+  route: Exclude<Route, { kind: "unknown" }>,
+  incoming: Incoming,
+  context: ServerContext,
+): ApiAnswer {
   switch (route.kind) {
     case "pageCount":
       return handlePageCount(incoming, context);
@@ -315,7 +324,9 @@ function handleList(incoming: Incoming, context: ServerContext): ApiAnswer {
 function handleCancel(pgUid: string, incoming: Incoming, context: ServerContext): ApiAnswer {
   const key = incoming.idempotencyKey;
   if (key === undefined || key.length === 0 || key.length > MAX_IDEMPOTENCY_KEY_LENGTH) {
-    return invalidRequest(`Idempotency-Key header of 1..${MAX_IDEMPOTENCY_KEY_LENGTH} characters is required`);
+    return invalidRequest(
+      `Idempotency-Key header of 1..${MAX_IDEMPOTENCY_KEY_LENGTH} characters is required`,
+    );
   }
   // Validated before the key lookup: a malformed request is rejected, never
   // stored, so fixing the body and retrying with the same key still works.
@@ -338,11 +349,15 @@ function reasonProblemOf(body: string | undefined): string | undefined {
     return "request body must be a JSON object";
   }
   const reason = "reason" in parsed ? parsed.reason : undefined;
-  if (typeof reason !== "string" || reason.trim() === "") return "reason must be a non-empty string";
+  if (typeof reason !== "string" || reason.trim() === "")
+    return "reason must be a non-empty string";
   return undefined;
 }
 
-function cancelRequestsOf(requests: readonly SimRequest[], pgUid: string | undefined): SimRequest[] {
+function cancelRequestsOf(
+  requests: readonly SimRequest[],
+  pgUid: string | undefined,
+): SimRequest[] {
   return requests.filter((request) => {
     if (request.method !== "POST") return false;
     const match = CANCEL_PATH.exec(request.path);

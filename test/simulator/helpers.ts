@@ -45,7 +45,8 @@ export function get(
 ): Promise<Response> {
   const url = new URL(path, sim.url);
   for (const [name, value] of Object.entries(params)) url.searchParams.set(name, String(value));
-  const headers: Record<string, string> = apiKey === null ? {} : { authorization: `Bearer ${apiKey}` };
+  const headers: Record<string, string> =
+    apiKey === null ? {} : { authorization: `Bearer ${apiKey}` };
   return fetch(url, { headers });
 }
 

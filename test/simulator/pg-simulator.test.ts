@@ -17,7 +17,14 @@ import {
 const SEED_UIDS = ["PG11", "PG12", "PG13", "PG14", "PG15", "PG16", "PG17", "PG18", "PG19"];
 
 function payment(pgUid: string, paidAt: string, status = "paid"): SimPayment {
-  return { pg_uid: pgUid, store_order_id: pgUid, amount: 1000, currency: "KRW", status, paid_at: paidAt };
+  return {
+    pg_uid: pgUid,
+    store_order_id: pgUid,
+    amount: 1000,
+    currency: "KRW",
+    status,
+    paid_at: paidAt,
+  };
 }
 
 describe("authentication", () => {
@@ -66,7 +73,9 @@ describe("page count", () => {
       total_count: 9,
       per_page: 2,
     });
-    expect(await readJson(await get(sim, "/v1/payments/pages", { ...WINDOW, per_page: 4 }))).toEqual({
+    expect(
+      await readJson(await get(sim, "/v1/payments/pages", { ...WINDOW, per_page: 4 })),
+    ).toEqual({
       total_pages: 3,
       total_count: 9,
       per_page: 4,
@@ -177,7 +186,10 @@ describe("listing", () => {
 
   it("serves dataset statuses other than paid as they are", async () => {
     const sim = await startSim({
-      payments: [payment("R1", "2026-11-24T01:30:00Z", "refunded"), payment("C1", "2026-11-24T01:31:00Z", "cancelled")],
+      payments: [
+        payment("R1", "2026-11-24T01:30:00Z", "refunded"),
+        payment("C1", "2026-11-24T01:31:00Z", "cancelled"),
+      ],
     });
     const body = await readJson<PageBody>(await listPage(sim, 1));
     expect(body.payments.map((p) => [p.pg_uid, p.status])).toEqual([
@@ -298,7 +310,9 @@ describe("cancel", () => {
 
   it("cancels exactly once when the same key races itself", async () => {
     const sim = await startSim({ latencyMs: 20 });
-    const responses = await Promise.all(Array.from({ length: 5 }, () => cancel(sim, "PG16", { key: "race" })));
+    const responses = await Promise.all(
+      Array.from({ length: 5 }, () => cancel(sim, "PG16", { key: "race" })),
+    );
     const bodies = await Promise.all(responses.map((r) => readJson<CancelBody>(r)));
     expect(responses.map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
     expect(new Set(bodies.map((b) => b.cancelled_at)).size).toBe(1);
@@ -334,7 +348,10 @@ describe("request log", () => {
     expect(sim.requests[0]?.at).toBeGreaterThanOrEqual(before);
     expect(sim.cancelRequests().map((r) => r.status)).toEqual([200, 404]);
     expect(sim.cancelRequests("PG11")).toEqual([
-      expect.objectContaining({ path: "/v1/payments/PG11/cancel", headers: expect.objectContaining({ idempotencyKey: "log-key" }) }),
+      expect.objectContaining({
+        path: "/v1/payments/PG11/cancel",
+        headers: expect.objectContaining({ idempotencyKey: "log-key" }),
+      }),
     ]);
   });
 });
@@ -342,7 +359,9 @@ describe("request log", () => {
 describe("faults", () => {
   it("answers a scripted 429 with Retry-After, stores nothing, and lets the same key succeed", async () => {
     const sim = await startSim({
-      faults: { script: [{ match: { pgUid: "PG12" }, action: "429", times: 1, retryAfterSeconds: 7 }] },
+      faults: {
+        script: [{ match: { pgUid: "PG12" }, action: "429", times: 1, retryAfterSeconds: 7 }],
+      },
     });
     const limited = await cancel(sim, "PG12", { key: "k" });
     expect(limited.status).toBe(429);
@@ -367,7 +386,9 @@ describe("faults", () => {
   });
 
   it("drops after the effect: the client sees no answer, the cancel happened once, and the key replays", async () => {
-    const sim = await startSim({ faults: { script: [{ match: { method: "POST" }, action: "drop-after", times: 1 }] } });
+    const sim = await startSim({
+      faults: { script: [{ match: { method: "POST" }, action: "drop-after", times: 1 }] },
+    });
     await expect(cancel(sim, "PG15", { key: "k" })).rejects.toThrow();
     expect(sim.effectiveCancels()).toEqual(new Map([["PG15", 1]]));
     expect(sim.payments().find((p) => p.pg_uid === "PG15")?.status).toBe("cancelled");
@@ -388,7 +409,9 @@ describe("faults", () => {
   });
 
   it("drops before the effect: no answer and nothing cancelled", async () => {
-    const sim = await startSim({ faults: { script: [{ match: { pgUid: "PG16" }, action: "drop-before", times: 1 }] } });
+    const sim = await startSim({
+      faults: { script: [{ match: { pgUid: "PG16" }, action: "drop-before", times: 1 }] },
+    });
     await expect(cancel(sim, "PG16", { key: "k" })).rejects.toThrow();
     expect(sim.effectiveCancels().size).toBe(0);
     expect(sim.payments().find((p) => p.pg_uid === "PG16")?.status).toBe("paid");
@@ -425,7 +448,12 @@ describe("faults", () => {
     expect((await cancel(sim, "PG13", { key: "b" })).status).toBe(500);
     expect((await cancel(sim, "PG13", { key: "b" })).status).toBe(200);
     expect(sim.remainingScriptedFaults()).toBe(0);
-    expect(sim.effectiveCancels()).toEqual(new Map([["PG13", 1], ["PG14", 1]]));
+    expect(sim.effectiveCancels()).toEqual(
+      new Map([
+        ["PG13", 1],
+        ["PG14", 1],
+      ]),
+    );
   });
 
   it("fails the first N page reads with 500 INTERNAL", async () => {
@@ -453,7 +481,8 @@ describe("faults", () => {
     const statusesFor = async (seed: number) => {
       const sim = await startSim({ faults: { seed, errorRate: 0.5 } });
       const statuses: number[] = [];
-      for (let i = 0; i < 24; i += 1) statuses.push((await get(sim, "/v1/payments/pages", WINDOW)).status);
+      for (let i = 0; i < 24; i += 1)
+        statuses.push((await get(sim, "/v1/payments/pages", WINDOW)).status);
       return statuses;
     };
     const first = await statusesFor(42);
@@ -493,7 +522,6 @@ describe("latency", () => {
 describe("lifecycle", () => {
   it("closes promptly despite keep-alive sockets and parked requests", async () => {
     const sim = await startSim({ latencyMs: 10_000 });
-    sim.setFaults({});
     const parked = get(sim, "/v1/payments/pages", WINDOW);
     // Let the request arrive before closing.
     await new Promise((resolve) => setTimeout(resolve, 50));
@@ -513,8 +541,8 @@ describe("lifecycle", () => {
 
   it("rejects invalid options at start", async () => {
     await expect(startSim({ defaultPerPage: 101 })).rejects.toThrow(/defaultPerPage/);
-    await expect(startSim({ payments: [payment("D", NOW.toISOString()), payment("D", NOW.toISOString())] })).rejects.toThrow(
-      /duplicate/,
-    );
+    await expect(
+      startSim({ payments: [payment("D", NOW.toISOString()), payment("D", NOW.toISOString())] }),
+    ).rejects.toThrow(/duplicate/);
   });
 });

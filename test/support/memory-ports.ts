@@ -2,6 +2,7 @@ import type { Finding, PaidOrder, Payment, RunReport } from "../../lambda/core/m
 import type { CancelOutcome, CancelRequest, Gateway, PageCount, PageQuery } from "../../lambda/ports/gateway.ts";
 import type { ClaimRequest, ClaimResult, FinalCancelState, Ledger, LockResult } from "../../lambda/ports/ledger.ts";
 import type { OrderStore } from "../../lambda/ports/order-store.ts";
+import type { TestOrder } from "./payments.ts";
 
 /** In-memory twins of the three ports, for unit tests of the core only. */
 
@@ -11,7 +12,7 @@ export class MemoryGateway implements Gateway {
   readonly cancelledUids = new Set<string>();
   countable = true;
   failPage?: number;
-  cancelAnswer?: (request: CancelRequest) => CancelOutcome | Error;
+  cancelAnswer?: (request: CancelRequest) => CancelOutcome | Error | undefined;
 
   constructor(private readonly payments: Payment[]) {}
 
@@ -49,7 +50,7 @@ export class MemoryOrderStore implements OrderStore {
   readonly calls: string[][] = [];
   down = false;
 
-  constructor(private readonly orders: ReadonlyArray<PaidOrder & { paid?: boolean }>) {}
+  constructor(private readonly orders: readonly TestOrder[]) {}
 
   async paidOrders(ids: readonly string[]): Promise<PaidOrder[]> {
     this.calls.push([...ids]);

@@ -1,0 +1,210 @@
+import { describe, expect, it } from "vitest";
+import { defaultSyncConfig, type SyncConfig } from "../../lambda/core/config.ts";
+import { cancelIdempotencyKey } from "../../lambda/core/idempotency-key.ts";
+import type { Payment } from "../../lambda/core/model.ts";
+import { runSync } from "../../lambda/core/run-sync.ts";
+import { GatewayError } from "../../lambda/ports/gateway.ts";
+import { MemoryGateway, MemoryLedger, MemoryOrderStore } from "../support/memory-ports.ts";
+import { NOW, payment, seedOrders, seedPayments } from "../support/payments.ts";
+
+const config = (overrides: Partial<SyncConfig> = {}): SyncConfig => ({ ...defaultSyncConfig, pageSize: 3, ...overrides });
+
+function setup(payments: Payment[] = seedPayments(), orders = seedOrders()) {
+  const gateway = new MemoryGateway(payments);
+  const store = new MemoryOrderStore(orders);
+  const ledger = new MemoryLedger();
+  let clock = NOW;
+  let n = 0;
+  const ports = { gateway, orders: store, ledger, now: () => clock, newRunId: () => `run-${++n}` };
+  return { gateway, store, ledger, ports, advance: (ms: number) => (clock += ms) };
+}
+
+describe("runSync over the seed", () => {
+  it("cancels exactly the orphans and flags the mismatch", async () => {
+    const { ports, gateway } = setup();
+    const report = await runSync(config(), ports);
+    expect(report.status).toBe("SUCCEEDED");
+    expect(report.cancelled).toEqual(["PG12", "PG14", "PG16", "PG19"]);
+    expect(report.counts).toEqual({
+      scanned: 9,
+      matched: 4,
+      orphans: 4,
+      cancelled: 4,
+      alreadyCancelled: 0,
+      cancelFailed: 0,
+      mismatches: 1,
+      duplicates: 0,
+      inGrace: 0,
+      ignored: 0,
+    });
+    expect(report.findings).toEqual([
+      expect.objectContaining({ kind: "AMOUNT_MISMATCH", pgUid: "PG13", storeOrderId: "3", pgAmount: 15000, orderAmount: 25000 }),
+    ]);
+    expect(gateway.cancelCalls.map((c) => [c.pgUid, c.idempotencyKey])).toEqual(
+      ["PG12", "PG14", "PG16", "PG19"].map((uid) => [uid, cancelIdempotencyKey(uid)]),
+    );
+    expect(report.window).toEqual({
+      from: new Date(NOW - 7200_000).toISOString(),
+      to: new Date(NOW - 1800_000).toISOString(),
+    });
+  });
+
+  it("cancels nothing on the second run", async () => {
+    const { ports, gateway } = setup();
+    await runSync(config(), ports);
+    const second = await runSync(config(), ports);
+    expect(second.status).toBe("SUCCEEDED");
+    expect(second.cancelled).toEqual([]);
+    expect(second.counts.ignored).toBe(4);
+    expect(gateway.cancelCalls).toHaveLength(4);
+  });
+
+  it("reads the same window without a page count, one page after another", async () => {
+    const { ports, gateway } = setup();
+    gateway.countable = false;
+    const report = await runSync(config(), ports);
+    expect(report.cancelled).toEqual(["PG12", "PG14", "PG16", "PG19"]);
+    // 9 payments on pages of 3: the fourth, empty page is the first short one.
+    expect(gateway.pageCalls).toEqual([1, 2, 3, 4]);
+  });
+
+  it("looks orders up in chunks of ORDER_CHUNK_SIZE", async () => {
+    const { ports, store } = setup();
+    await runSync(config({ orderChunkSize: 4 }), ports);
+    expect(store.calls.map((c) => c.length)).toEqual([4, 4, 1]);
+  });
+});
+
+describe("runSync classification edges", () => {
+  it("counts a pg_uid seen on two pages once", async () => {
+    const twice = payment("PG1", 1, 100, { paidAt: NOW - 60 * 60_000 });
+    const { ports, gateway } = setup([twice, payment("PG2", 2, 100), twice], [{ id: "1", amount: 100 }, { id: "2", amount: 100 }]);
+    gateway.countable = false;
+    const report = await runSync(config({ pageSize: 2 }), ports);
+    expect(report.counts.scanned).toBe(2);
+    expect(report.counts.matched).toBe(2);
+  });
+
+  it("ignores cancelled and unknown statuses and leaves payments in grace alone", async () => {
+    const payments = [
+      payment("C", 1, 100, { status: "cancelled" }),
+      payment("U", 2, 100, { status: "partial_cancelled" }),
+      payment("Y", 3, 100, { paidAt: NOW - 10 * 60_000 }),
+    ];
+    const { ports, gateway } = setup(payments, []);
+    // An explicit window reaching into the grace period, as a misbehaving gateway might serve.
+    const report = await runSync(config({ window: { from: NOW - 7200_000, to: NOW } }), ports);
+    expect(report.counts).toMatchObject({ scanned: 3, ignored: 2, inGrace: 1, orphans: 0 });
+    expect(gateway.cancelCalls).toEqual([]);
+  });
+
+  it("flags two payments for one order as a duplicate and cancels neither", async () => {
+    const payments = [payment("A", 1, 100, { paidAt: NOW - 70 * 60_000 }), payment("B", 1, 100)];
+    const { ports, gateway } = setup(payments, [{ id: "1", amount: 100 }]);
+    const report = await runSync(config(), ports);
+    expect(report.counts).toMatchObject({ matched: 1, duplicates: 1, orphans: 0 });
+    expect(report.findings).toEqual([expect.objectContaining({ kind: "DUPLICATE_PAYMENT", pgUid: "B", otherPgUids: ["A"] })]);
+    expect(gateway.cancelCalls).toEqual([]);
+  });
+});
+
+describe("runSync money rules", () => {
+  it("fails closed when a page fails: no order lookup, no cancel", async () => {
+    const { ports, gateway, store } = setup();
+    gateway.failPage = 2;
+    const report = await runSync(config(), ports);
+    expect(report.status).toBe("FAILED");
+    expect(report.errors[0]).toMatchObject({ stage: "gateway" });
+    expect(store.calls).toEqual([]);
+    expect(gateway.cancelCalls).toEqual([]);
+  });
+
+  it("fails closed when the store is down", async () => {
+    const { ports, gateway, store } = setup();
+    store.down = true;
+    const report = await runSync(config(), ports);
+    expect(report.status).toBe("FAILED");
+    expect(report.errors[0]).toMatchObject({ stage: "store" });
+    expect(gateway.cancelCalls).toEqual([]);
+  });
+
+  it("halts with WOULD_CANCEL findings when the guard trips", async () => {
+    const { ports, gateway } = setup();
+    const report = await runSync(config({ maxCancelsPerRun: 3 }), ports);
+    expect(report.status).toBe("HALTED");
+    expect(report.findings.filter((f) => f.kind === "WOULD_CANCEL").map((f) => f.pgUid)).toEqual(["PG12", "PG14", "PG16", "PG19"]);
+    expect(gateway.cancelCalls).toEqual([]);
+  });
+
+  it("halts when orphans exceed the ratio with 20 or more scanned (an empty store)", async () => {
+    const payments = Array.from({ length: 20 }, (_, i) => payment(`P${i}`, i, 100));
+    const { ports, gateway } = setup(payments, []);
+    const report = await runSync(config({ pageSize: 100, maxCancelsPerRun: 1000 }), ports);
+    expect(report.status).toBe("HALTED");
+    expect(gateway.cancelCalls).toEqual([]);
+  });
+
+  it("finds but does not cancel in a dry run, and claims nothing", async () => {
+    const { ports, gateway, ledger } = setup();
+    const report = await runSync(config({ dryRun: true }), ports);
+    expect(report.status).toBe("SUCCEEDED");
+    expect(report.dryRun).toBe(true);
+    expect(report.findings.filter((f) => f.kind === "WOULD_CANCEL").map((f) => f.pgUid)).toEqual(["PG12", "PG14", "PG16", "PG19"]);
+    expect(gateway.cancelCalls).toEqual([]);
+    expect(ledger.records.size).toBe(0);
+  });
+
+  it("skips when another run holds the lock", async () => {
+    const { ports, ledger, gateway } = setup();
+    ledger.lock = { owner: "other", leaseUntil: NOW + 60_000 };
+    const report = await runSync(config(), ports);
+    expect(report.status).toBe("SKIPPED_LOCKED");
+    expect(gateway.pageCalls).toEqual([]);
+  });
+
+  it("reports a refused cancel as CANCEL_FAILED and never retries it", async () => {
+    const { ports, gateway } = setup();
+    gateway.cancelAnswer = (r) => (r.pgUid === "PG14" ? { kind: "rejected", code: "NOT_CANCELLABLE", message: "no" } : undefined);
+    const first = await runSync(config(), ports);
+    expect(first.counts).toMatchObject({ cancelled: 3, cancelFailed: 1 });
+    expect(first.findings).toContainEqual(expect.objectContaining({ kind: "CANCEL_FAILED", pgUid: "PG14" }));
+    await runSync(config(), ports);
+    expect(gateway.cancelCalls.filter((c) => c.pgUid === "PG14")).toHaveLength(1);
+  });
+
+  it("resumes a transient failure in the next run with the same key", async () => {
+    const { ports, gateway } = setup();
+    let failed = false;
+    gateway.cancelAnswer = (r) => {
+      if (r.pgUid === "PG16" && !failed) {
+        failed = true;
+        return new GatewayError("503", true, 503);
+      }
+      return undefined;
+    };
+    const first = await runSync(config(), ports);
+    expect(first.status).toBe("FAILED");
+    expect(first.cancelled).toEqual(["PG12", "PG14", "PG19"]);
+    const second = await runSync(config(), ports);
+    expect(second.status).toBe("SUCCEEDED");
+    expect(second.cancelled).toEqual(["PG16"]);
+    const keys = gateway.cancelCalls.filter((c) => c.pgUid === "PG16").map((c) => c.idempotencyKey);
+    expect(keys).toEqual([cancelIdempotencyKey("PG16"), cancelIdempotencyKey("PG16")]);
+  });
+
+  it("ends PARTIAL and cancels nothing when the deadline passes before the window is read", async () => {
+    const { ports, gateway } = setup();
+    const report = await runSync(config({ deadlineAt: NOW - 1 }), ports);
+    expect(report.status).toBe("PARTIAL");
+    expect(gateway.cancelCalls).toEqual([]);
+  });
+
+  it("cuts long lists at 1,000 and says so", async () => {
+    const payments = Array.from({ length: 1001 }, (_, i) => payment(`P${i}`, i, 100));
+    const { ports } = setup(payments, []);
+    const report = await runSync(config({ pageSize: 100, maxCancelsPerRun: 5000, maxOrphanRatio: 1 }), ports);
+    expect(report.counts.cancelled).toBe(1001);
+    expect(report.cancelled).toHaveLength(1000);
+    expect(report.truncated).toBe(true);
+  });
+});
