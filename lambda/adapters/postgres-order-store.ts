@@ -3,7 +3,8 @@ import type { PaidOrder } from "../core/model.ts";
 import { type OrderStore, StoreError } from "../ports/order-store.ts";
 
 /** Contracts §2: the default lookup, run once per chunk. */
-export const DEFAULT_ORDERS_SQL = "SELECT id, amount FROM orders WHERE id = ANY($1) AND is_paid = true";
+export const DEFAULT_ORDERS_SQL =
+  "SELECT id, amount FROM orders WHERE id = ANY($1) AND is_paid = true";
 
 export interface PostgresOrderStoreOptions {
   readonly connectionString: string;

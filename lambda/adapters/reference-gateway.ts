@@ -7,7 +7,12 @@ import {
   type PageCount,
   type PageQuery,
 } from "../ports/gateway.ts";
-import { errorCode, errorMessage, type HttpAnswer, type RetryingHttp } from "./http/retrying-http.ts";
+import {
+  errorCode,
+  errorMessage,
+  type HttpAnswer,
+  type RetryingHttp,
+} from "./http/retrying-http.ts";
 
 export interface ReferenceGatewayOptions {
   readonly baseUrl: string;
@@ -20,7 +25,8 @@ type Json = Record<string, unknown>;
 const isObject = (value: unknown): value is Json =>
   typeof value === "object" && value !== null && !Array.isArray(value);
 
-const isCount = (value: unknown): value is number => Number.isSafeInteger(value) && (value as number) >= 0;
+const isCount = (value: unknown): value is number =>
+  Number.isSafeInteger(value) && (value as number) >= 0;
 
 /** A listing that does not parse fails the run before any cancel: never act on half a window. */
 function malformed(what: string): GatewayError {
@@ -41,7 +47,8 @@ function unexpected(answer: HttpAnswer, what: string): GatewayError {
 export function parsePayment(value: unknown, where: string): Payment {
   if (!isObject(value)) throw malformed(`${where} is not an object`);
   const { pg_uid, store_order_id, amount, currency, status, paid_at } = value;
-  if (typeof pg_uid !== "string" || pg_uid === "") throw malformed(`${where}.pg_uid must be a non-empty string`);
+  if (typeof pg_uid !== "string" || pg_uid === "")
+    throw malformed(`${where}.pg_uid must be a non-empty string`);
   const at = `${where} (${pg_uid})`;
   const orderId =
     typeof store_order_id === "number" && Number.isSafeInteger(store_order_id)
@@ -49,9 +56,11 @@ export function parsePayment(value: unknown, where: string): Payment {
       : typeof store_order_id === "string" && store_order_id !== ""
         ? store_order_id
         : undefined;
-  if (orderId === undefined) throw malformed(`${at}.store_order_id must be an integer or a non-empty string`);
+  if (orderId === undefined)
+    throw malformed(`${at}.store_order_id must be an integer or a non-empty string`);
   if (!isCount(amount)) throw malformed(`${at}.amount must be a non-negative integer`);
-  if (typeof currency !== "string" || currency === "") throw malformed(`${at}.currency must be a string`);
+  if (typeof currency !== "string" || currency === "")
+    throw malformed(`${at}.currency must be a string`);
   if (typeof status !== "string" || status === "") throw malformed(`${at}.status must be a string`);
   const paidAt = typeof paid_at === "string" ? Date.parse(paid_at) : Number.NaN;
   if (Number.isNaN(paidAt)) throw malformed(`${at}.paid_at must be an ISO-8601 timestamp`);
@@ -70,7 +79,11 @@ export function createReferenceGateway(options: ReferenceGatewayOptions): Gatewa
   });
 
   const get = (path: string, params: Record<string, string>) =>
-    options.http({ method: "GET", url: `${base}${path}?${new URLSearchParams(params)}`, headers: auth });
+    options.http({
+      method: "GET",
+      url: `${base}${path}?${new URLSearchParams(params)}`,
+      headers: auth,
+    });
 
   return {
     async pageCount(query: PageQuery): Promise<PageCount | null> {
@@ -79,7 +92,8 @@ export function createReferenceGateway(options: ReferenceGatewayOptions): Gatewa
       if (answer.status === 404) return null;
       if (answer.status !== 200) throw unexpected(answer, "page count");
       const body = answer.json;
-      if (!isObject(body) || !isCount(body.total_pages)) throw malformed("page count without total_pages");
+      if (!isObject(body) || !isCount(body.total_pages))
+        throw malformed("page count without total_pages");
       if (body.per_page !== undefined && body.per_page !== query.perPage) {
         throw malformed(`page count for per_page ${String(body.per_page)}, asked ${query.perPage}`);
       }
@@ -92,9 +106,12 @@ export function createReferenceGateway(options: ReferenceGatewayOptions): Gatewa
       const answer = await get("/v1/payments", { page: String(page), ...windowParams(query) });
       if (answer.status !== 200) throw unexpected(answer, `page ${page}`);
       const body = answer.json;
-      if (!isObject(body) || !Array.isArray(body.payments)) throw malformed(`page ${page} without a payments list`);
+      if (!isObject(body) || !Array.isArray(body.payments))
+        throw malformed(`page ${page} without a payments list`);
       if (body.payments.length > query.perPage) {
-        throw malformed(`page ${page} holds ${body.payments.length} payments, more than per_page ${query.perPage}`);
+        throw malformed(
+          `page ${page} holds ${body.payments.length} payments, more than per_page ${query.perPage}`,
+        );
       }
       return body.payments.map((item, i) => parsePayment(item, `page ${page} payments[${i}]`));
     },
@@ -103,7 +120,11 @@ export function createReferenceGateway(options: ReferenceGatewayOptions): Gatewa
       const answer = await options.http({
         method: "POST",
         url: `${base}/v1/payments/${encodeURIComponent(request.pgUid)}/cancel`,
-        headers: { ...auth, "content-type": "application/json", "idempotency-key": request.idempotencyKey },
+        headers: {
+          ...auth,
+          "content-type": "application/json",
+          "idempotency-key": request.idempotencyKey,
+        },
         body: JSON.stringify({ reason: request.reason }),
       });
       const code = errorCode(answer.json);
@@ -112,10 +133,14 @@ export function createReferenceGateway(options: ReferenceGatewayOptions): Gatewa
         if (isObject(body) && body.pg_uid !== undefined && body.pg_uid !== request.pgUid) {
           throw malformed(`cancel of ${request.pgUid} answered for ${String(body.pg_uid)}`);
         }
-        const cancelledAt = isObject(body) && typeof body.cancelled_at === "string" ? body.cancelled_at : undefined;
-        return cancelledAt === undefined ? { kind: "cancelled" } : { kind: "cancelled", cancelledAt };
+        const cancelledAt =
+          isObject(body) && typeof body.cancelled_at === "string" ? body.cancelled_at : undefined;
+        return cancelledAt === undefined
+          ? { kind: "cancelled" }
+          : { kind: "cancelled", cancelledAt };
       }
-      if (answer.status === 409 && code === "ALREADY_CANCELLED") return { kind: "already_cancelled" };
+      if (answer.status === 409 && code === "ALREADY_CANCELLED")
+        return { kind: "already_cancelled" };
       return {
         kind: "rejected",
         code: code ?? `HTTP_${answer.status}`,

@@ -38,14 +38,21 @@ function raw(env: Env, name: string): string | undefined {
   return value === undefined || value.trim() === "" ? undefined : value.trim();
 }
 
-export function readInt(env: Env, name: string, fallback: number, min: number, max: number): number {
+export function readInt(
+  env: Env,
+  name: string,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
   const value = raw(env, name);
   if (value === undefined) return fallback;
   if (!/^\d+$/.test(value)) {
     throw new ConfigError(name, `expected a whole number, got ${JSON.stringify(value)}`);
   }
   const n = Number(value);
-  if (n < min || n > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${n}`);
+  if (n < min || n > max)
+    throw new ConfigError(name, `must be between ${min} and ${max}, got ${n}`);
   return n;
 }
 
@@ -86,7 +93,10 @@ function readProvider(env: Env): ProviderName {
   const value = raw(env, "PG_PROVIDER") ?? "reference";
   const found = PROVIDERS.find((p) => p === value);
   if (!found) {
-    throw new ConfigError("PG_PROVIDER", `unknown provider ${JSON.stringify(value)}; known: ${PROVIDERS.join(", ")}`);
+    throw new ConfigError(
+      "PG_PROVIDER",
+      `unknown provider ${JSON.stringify(value)}; known: ${PROVIDERS.join(", ")}`,
+    );
   }
   return found;
 }
@@ -94,7 +104,10 @@ function readProvider(env: Env): ProviderName {
 function readTableName(env: Env): string {
   const value = raw(env, "LEDGER_TABLE") ?? "paysync-ledger";
   if (!/^[A-Za-z0-9_.-]{3,255}$/.test(value)) {
-    throw new ConfigError("LEDGER_TABLE", "must be 3–255 characters of letters, digits, '_', '-' or '.'");
+    throw new ConfigError(
+      "LEDGER_TABLE",
+      "must be 3–255 characters of letters, digits, '_', '-' or '.'",
+    );
   }
   return value;
 }
@@ -118,14 +131,30 @@ const DAY_SECONDS = 86_400;
  */
 export function readEnvConfig(env: Env): EnvConfig {
   const provider = readProvider(env);
-  const graceSeconds = readInt(env, "GRACE_SECONDS", defaultSyncConfig.graceSeconds, 0, 31 * DAY_SECONDS);
-  const lookbackSeconds = readInt(env, "LOOKBACK_SECONDS", defaultSyncConfig.lookbackSeconds, 1, 31 * DAY_SECONDS);
+  const graceSeconds = readInt(
+    env,
+    "GRACE_SECONDS",
+    defaultSyncConfig.graceSeconds,
+    0,
+    31 * DAY_SECONDS,
+  );
+  const lookbackSeconds = readInt(
+    env,
+    "LOOKBACK_SECONDS",
+    defaultSyncConfig.lookbackSeconds,
+    1,
+    31 * DAY_SECONDS,
+  );
   if (lookbackSeconds <= graceSeconds) {
-    throw new ConfigError("LOOKBACK_SECONDS", `must be greater than GRACE_SECONDS (${graceSeconds}), or the window is empty`);
+    throw new ConfigError(
+      "LOOKBACK_SECONDS",
+      `must be greater than GRACE_SECONDS (${graceSeconds}), or the window is empty`,
+    );
   }
-  const runDeadlineSeconds = raw(env, "RUN_DEADLINE_SECONDS") === undefined
-    ? undefined
-    : readInt(env, "RUN_DEADLINE_SECONDS", 0, 1, DAY_SECONDS);
+  const runDeadlineSeconds =
+    raw(env, "RUN_DEADLINE_SECONDS") === undefined
+      ? undefined
+      : readInt(env, "RUN_DEADLINE_SECONDS", 0, 1, DAY_SECONDS);
   const pgApiKey = raw(env, "PG_API_KEY");
   return {
     provider,
@@ -143,10 +172,22 @@ export function readEnvConfig(env: Env): EnvConfig {
       ...defaultSyncConfig,
       pageSize: readInt(env, "PG_PAGE_SIZE", defaultSyncConfig.pageSize, 1, 100),
       concurrency: readInt(env, "PG_CONCURRENCY", defaultSyncConfig.concurrency, 1, 256),
-      orderChunkSize: readInt(env, "ORDER_CHUNK_SIZE", defaultSyncConfig.orderChunkSize, 1, 100_000),
+      orderChunkSize: readInt(
+        env,
+        "ORDER_CHUNK_SIZE",
+        defaultSyncConfig.orderChunkSize,
+        1,
+        100_000,
+      ),
       graceSeconds,
       lookbackSeconds,
-      maxCancelsPerRun: readInt(env, "MAX_CANCELS_PER_RUN", defaultSyncConfig.maxCancelsPerRun, 0, 1_000_000),
+      maxCancelsPerRun: readInt(
+        env,
+        "MAX_CANCELS_PER_RUN",
+        defaultSyncConfig.maxCancelsPerRun,
+        0,
+        1_000_000,
+      ),
       maxOrphanRatio: readRatio(env, "MAX_ORPHAN_RATIO", defaultSyncConfig.maxOrphanRatio),
       dryRun: readBool(env, "DRY_RUN", false),
     },

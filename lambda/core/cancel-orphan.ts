@@ -26,7 +26,8 @@ export interface CancelContext {
   readonly reason: string;
 }
 
-const message = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+const message = (error: unknown): string =>
+  error instanceof Error ? error.message : String(error);
 
 /**
  * Claim, call, record: the only path by which paysync moves money. The claim is a
@@ -78,8 +79,19 @@ export async function cancelOrphan(payment: Payment, ctx: CancelContext): Promis
 
   switch (outcome.kind) {
     case "cancelled":
-      await ctx.ledger.completeCancel(pgUid, ctx.runId, "CANCELLED", ctx.now(), outcome.cancelledAt);
-      ctx.logger.info("cancelled", { pgUid, storeOrderId: payment.storeOrderId, amount: payment.amount, attempt: claim.attempt });
+      await ctx.ledger.completeCancel(
+        pgUid,
+        ctx.runId,
+        "CANCELLED",
+        ctx.now(),
+        outcome.cancelledAt,
+      );
+      ctx.logger.info("cancelled", {
+        pgUid,
+        storeOrderId: payment.storeOrderId,
+        amount: payment.amount,
+        attempt: claim.attempt,
+      });
       return { kind: "cancelled", pgUid };
     case "already_cancelled":
       await ctx.ledger.completeCancel(pgUid, ctx.runId, "ALREADY_CANCELLED", ctx.now());

@@ -9,7 +9,11 @@ export interface GuardLimits {
  * The blast-radius guard. An empty or broken store makes every payment look like an orphan;
  * this is what stops that from turning into mass refunds. Returns why the run must halt.
  */
-export function guardTrip(orphans: number, scanned: number, limits: GuardLimits): string | undefined {
+export function guardTrip(
+  orphans: number,
+  scanned: number,
+  limits: GuardLimits,
+): string | undefined {
   if (orphans > limits.maxCancelsPerRun) {
     return `${orphans} orphans exceed MAX_CANCELS_PER_RUN (${limits.maxCancelsPerRun})`;
   }

@@ -28,7 +28,11 @@ export interface TimeWindow {
 
 export type RunStatus = "SUCCEEDED" | "HALTED" | "FAILED" | "SKIPPED_LOCKED" | "PARTIAL";
 
-export type FindingKind = "AMOUNT_MISMATCH" | "DUPLICATE_PAYMENT" | "CANCEL_FAILED" | "WOULD_CANCEL";
+export type FindingKind =
+  | "AMOUNT_MISMATCH"
+  | "DUPLICATE_PAYMENT"
+  | "CANCEL_FAILED"
+  | "WOULD_CANCEL";
 
 export interface Finding {
   readonly kind: FindingKind;

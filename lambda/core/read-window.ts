@@ -30,7 +30,11 @@ export interface ReadWindowOptions {
  * Each fetch is mapped to a settled outcome: a rejection inside an FxTS concurrent window can
  * leave the other pulls hanging. After the first failure no further page is requested.
  */
-export async function readWindow(gateway: Gateway, query: PageQuery, options: ReadWindowOptions): Promise<WindowRead> {
+export async function readWindow(
+  gateway: Gateway,
+  query: PageQuery,
+  options: ReadWindowOptions,
+): Promise<WindowRead> {
   const count = await gateway.pageCount(query);
   let failure: unknown;
   let pages = 0;
@@ -39,7 +43,11 @@ export async function readWindow(gateway: Gateway, query: PageQuery, options: Re
 
   const fetchPage = (page: number): Promise<Settled<Payment[]>> => {
     if (failure !== undefined) return Promise.resolve({ ok: false, error: failure });
-    if (options.pastDeadline()) return Promise.resolve({ ok: false, error: new DeadlineReached("deadline reached while reading pages") });
+    if (options.pastDeadline())
+      return Promise.resolve({
+        ok: false,
+        error: new DeadlineReached("deadline reached while reading pages"),
+      });
     return settle(gateway.page(query, page));
   };
 
@@ -50,7 +58,8 @@ export async function readWindow(gateway: Gateway, query: PageQuery, options: Re
     }
     pages++;
     listed += outcome.value.length;
-    for (const payment of outcome.value) payments.set(payment.pgUid, mergeSighting(payments.get(payment.pgUid), payment));
+    for (const payment of outcome.value)
+      payments.set(payment.pgUid, mergeSighting(payments.get(payment.pgUid), payment));
   };
 
   if (count === null) {
@@ -71,7 +80,10 @@ export async function readWindow(gateway: Gateway, query: PageQuery, options: Re
   // A closed window cannot change; if the pages disagree with the count, something between
   // us and the gateway is wrong, and acting on it could refund money that was kept.
   if (count?.totalCount !== undefined && listed !== count.totalCount) {
-    throw new GatewayError(`the gateway counted ${count.totalCount} payments but its pages held ${listed}`, false);
+    throw new GatewayError(
+      `the gateway counted ${count.totalCount} payments but its pages held ${listed}`,
+      false,
+    );
   }
   return { payments, pages };
 }

@@ -32,7 +32,8 @@ export interface SyncPorts {
   readonly newRunId?: (now: number) => string;
 }
 
-const message = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+const message = (error: unknown): string =>
+  error instanceof Error ? error.message : String(error);
 
 const wouldCancel = (payment: Payment, reason: string): Finding => ({
   kind: "WOULD_CANCEL",
@@ -51,7 +52,11 @@ class RunTally {
   deadlineReached = false;
 
   fail(stage: RunError["stage"], error: unknown, pgUid?: string): void {
-    this.errors.push(pgUid === undefined ? { stage, message: message(error) } : { stage, message: message(error), pgUid });
+    this.errors.push(
+      pgUid === undefined
+        ? { stage, message: message(error) }
+        : { stage, message: message(error), pgUid },
+    );
   }
 }
 
@@ -70,13 +75,17 @@ export async function runSync(config: SyncConfig, ports: SyncPorts): Promise<Run
   const logger = ports.logger ?? silentLogger;
   const startedAt = now();
   const runId = (ports.newRunId ?? ulid)(startedAt);
-  const window = config.window ?? scheduledWindow(startedAt, config.lookbackSeconds, config.graceSeconds);
+  const window =
+    config.window ?? scheduledWindow(startedAt, config.lookbackSeconds, config.graceSeconds);
   const tally = new RunTally();
   const pastDeadline = () => config.deadlineAt !== undefined && now() >= config.deadlineAt;
   const log = (level: keyof Logger, text: string, fields: Record<string, unknown> = {}) =>
     logger[level](text, { runId, ...fields });
 
-  log("info", "run started", { window: { from: new Date(window.from).toISOString(), to: new Date(window.to).toISOString() }, dryRun: config.dryRun });
+  log("info", "run started", {
+    window: { from: new Date(window.from).toISOString(), to: new Date(window.to).toISOString() },
+    dryRun: config.dryRun,
+  });
 
   const status = await lockedRun();
   const report = buildReport({
@@ -92,7 +101,10 @@ export async function runSync(config: SyncConfig, ports: SyncPorts): Promise<Run
     errors: tally.errors,
   });
   try {
-    await ports.ledger.recordRun(report, Math.floor(startedAt / 1000) + config.runRecordTtlDays * 86_400);
+    await ports.ledger.recordRun(
+      report,
+      Math.floor(startedAt / 1000) + config.runRecordTtlDays * 86_400,
+    );
   } catch (error) {
     // The run's effects are already in the ledger's payment records; only its summary is lost.
     log("error", "could not record the run", { error: message(error) });
@@ -109,7 +121,10 @@ export async function runSync(config: SyncConfig, ports: SyncPorts): Promise<Run
     try {
       const lock = await ports.ledger.acquireRunLock(runId, startedAt, config.runLockLeaseMs);
       if (!lock.acquired) {
-        log("info", "another run holds the lock", { owner: lock.owner, leaseUntil: new Date(lock.leaseUntil).toISOString() });
+        log("info", "another run holds the lock", {
+          owner: lock.owner,
+          leaseUntil: new Date(lock.leaseUntil).toISOString(),
+        });
         return "SKIPPED_LOCKED";
       }
     } catch (error) {
@@ -140,7 +155,9 @@ export async function runSync(config: SyncConfig, ports: SyncPorts): Promise<Run
       return "HALTED";
     }
     if (config.dryRun) {
-      tally.findings.push(...orphans.map((p) => wouldCancel(p, "dry run: paid at the gateway, no paid order")));
+      tally.findings.push(
+        ...orphans.map((p) => wouldCancel(p, "dry run: paid at the gateway, no paid order")),
+      );
       return "SUCCEEDED";
     }
 
@@ -273,10 +290,17 @@ export async function runSync(config: SyncConfig, ports: SyncPorts): Promise<Run
           pgAmount: result.payment.amount,
           reason: result.reason,
         });
-        log("error", "cancel failed for good", { pgUid: result.payment.pgUid, reason: result.reason });
+        log("error", "cancel failed for good", {
+          pgUid: result.payment.pgUid,
+          reason: result.reason,
+        });
         break;
       case "retryLater":
-        tally.fail("gateway", `cancel of ${result.pgUid} not confirmed, a later run resumes it: ${result.reason}`, result.pgUid);
+        tally.fail(
+          "gateway",
+          `cancel of ${result.pgUid} not confirmed, a later run resumes it: ${result.reason}`,
+          result.pgUid,
+        );
         break;
       case "skipped":
         log("info", "orphan skipped", { pgUid: result.pgUid, reason: result.reason });

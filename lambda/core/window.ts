@@ -4,12 +4,15 @@ import type { TimeWindow } from "./model.ts";
 export const MAX_WINDOW_MS = 31 * 86_400_000;
 
 /** The scheduled window `[now - lookback, now - grace)`: closed, so its pages no longer shift. */
-export function scheduledWindow(now: number, lookbackSeconds: number, graceSeconds: number): TimeWindow {
+export function scheduledWindow(
+  now: number,
+  lookbackSeconds: number,
+  graceSeconds: number,
+): TimeWindow {
   return { from: now - lookbackSeconds * 1000, to: now - graceSeconds * 1000 };
 }
 
-const ISO_INSTANT =
-  /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
+const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
 
 /**
  * Strict ISO-8601 instant with an explicit offset. A bare date or a local time would be read
@@ -22,7 +25,11 @@ export function parseInstant(text: string): number | undefined {
 }
 
 /** Why an explicit window may not be used, or `undefined` when it may. */
-export function explicitWindowProblem(window: TimeWindow, now: number, graceSeconds: number): string | undefined {
+export function explicitWindowProblem(
+  window: TimeWindow,
+  now: number,
+  graceSeconds: number,
+): string | undefined {
   if (window.from >= window.to) return "from must be earlier than to";
   if (window.to - window.from > MAX_WINDOW_MS) return "the window is longer than 31 days";
   const graceStart = now - graceSeconds * 1000;

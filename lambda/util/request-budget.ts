@@ -26,7 +26,8 @@ export function createRequestBudget(options: RequestBudgetOptions): RequestBudge
   const now = options.now ?? Date.now;
   const sleep = options.sleep ?? defaultSleep;
   const span = 1000 + (options.slackMs ?? 20);
-  if (!(concurrency >= 1 && maxRps >= 1)) throw new RangeError("concurrency and maxRps must be >= 1");
+  if (!(concurrency >= 1 && maxRps >= 1))
+    throw new RangeError("concurrency and maxRps must be >= 1");
 
   let inFlight = 0;
   const slotWaiters: Array<() => void> = [];

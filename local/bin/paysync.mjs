@@ -1,2 +1,12 @@
 #!/usr/bin/env node
-console.log("hi", process.argv.slice(2))
+// The `paysync` command: runs the TypeScript CLI through tsx, so there is no build step.
+import { register } from "tsx/esm/api";
+
+// Local runs are on Node 20; the deployed Lambda runs Node 22+, where the SDK has nothing to say.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+register();
+const { main } = await import("../cli.ts");
+process.exitCode = await main(process.argv.slice(2));
+// Every connection is closed by now; this only guards against a stray handle keeping a
+// finished run alive. unref: it never delays a normal exit.
+setTimeout(() => process.exit(), 2000).unref();

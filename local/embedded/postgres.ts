@@ -1,6 +1,6 @@
+import { createServer } from "node:net";
 import { PGlite } from "@electric-sql/pglite";
 import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
-import { createServer } from "node:net";
 
 export interface StoreOrderRow {
   readonly id: number;
@@ -43,7 +43,9 @@ function freePort(): Promise<number> {
  * protocol on loopback so paysync talks to it through the same `pg` driver and SQL as in
  * production.
  */
-export async function startEmbeddedPostgres(orders: readonly StoreOrderRow[]): Promise<EmbeddedPostgres> {
+export async function startEmbeddedPostgres(
+  orders: readonly StoreOrderRow[],
+): Promise<EmbeddedPostgres> {
   const db = await PGlite.create();
   await db.exec(SCHEMA);
   for (const order of orders) {

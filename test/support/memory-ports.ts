@@ -1,6 +1,18 @@
 import type { Finding, PaidOrder, Payment, RunReport } from "../../lambda/core/model.ts";
-import type { CancelOutcome, CancelRequest, Gateway, PageCount, PageQuery } from "../../lambda/ports/gateway.ts";
-import type { ClaimRequest, ClaimResult, FinalCancelState, Ledger, LockResult } from "../../lambda/ports/ledger.ts";
+import type {
+  CancelOutcome,
+  CancelRequest,
+  Gateway,
+  PageCount,
+  PageQuery,
+} from "../../lambda/ports/gateway.ts";
+import type {
+  ClaimRequest,
+  ClaimResult,
+  FinalCancelState,
+  Ledger,
+  LockResult,
+} from "../../lambda/ports/ledger.ts";
 import type { OrderStore } from "../../lambda/ports/order-store.ts";
 import type { TestOrder } from "./payments.ts";
 
@@ -90,8 +102,10 @@ export class MemoryLedger implements Ledger {
       });
       return { kind: "claimed", idempotencyKey: req.idempotencyKey, attempt: 1 };
     }
-    if (record.state === "CANCELLED" || record.state === "ALREADY_CANCELLED") return { kind: "done", state: record.state };
-    if (record.state === "FAILED") return { kind: "failed", reason: record.lastError ?? "failed earlier" };
+    if (record.state === "CANCELLED" || record.state === "ALREADY_CANCELLED")
+      return { kind: "done", state: record.state };
+    if (record.state === "FAILED")
+      return { kind: "failed", reason: record.lastError ?? "failed earlier" };
     if (record.leaseUntil > req.now && record.owner !== req.runId) {
       return { kind: "busy", owner: record.owner, leaseUntil: record.leaseUntil };
     }
@@ -106,16 +120,22 @@ export class MemoryLedger implements Ledger {
     return { kind: "claimed", idempotencyKey: record.idempotencyKey, attempt: record.attempts };
   }
 
-  async completeCancel(pgUid: string, runId: string, state: FinalCancelState, _now: number, detail?: string) {
+  async completeCancel(
+    pgUid: string,
+    runId: string,
+    state: FinalCancelState,
+    _now: number,
+    detail?: string,
+  ) {
     const record = this.records.get(pgUid);
-    if (!record || record.state !== "CLAIMED" || record.owner !== runId) return;
+    if (record?.state !== "CLAIMED" || record.owner !== runId) return;
     record.state = state;
     if (state === "FAILED" && detail !== undefined) record.lastError = detail;
   }
 
   async releaseCancel(pgUid: string, runId: string, now: number, error: string) {
     const record = this.records.get(pgUid);
-    if (!record || record.state !== "CLAIMED" || record.owner !== runId) return;
+    if (record?.state !== "CLAIMED" || record.owner !== runId) return;
     record.leaseUntil = now;
     record.lastError = error;
   }

@@ -3,7 +3,12 @@ import { SEED_ORDERS, SEED_PAYMENTS, seedPaidAt } from "../../local/seed-data.ts
 
 export const NOW = Date.parse("2026-11-24T12:00:00.000Z");
 
-export function payment(pgUid: string, storeOrderId: string | number, amount: number, extra: Partial<Payment> = {}): Payment {
+export function payment(
+  pgUid: string,
+  storeOrderId: string | number,
+  amount: number,
+  extra: Partial<Payment> = {},
+): Payment {
   return {
     pgUid,
     storeOrderId: String(storeOrderId),
@@ -17,7 +22,9 @@ export function payment(pgUid: string, storeOrderId: string | number, amount: nu
 
 /** The seed's nine payments as the core sees them, inside the default window at `now`. */
 export function seedPayments(now: number = NOW): Payment[] {
-  return SEED_PAYMENTS.map((p, i) => payment(p.pg_uid, p.store_order_id, p.amount, { paidAt: seedPaidAt(i, now) }));
+  return SEED_PAYMENTS.map((p, i) =>
+    payment(p.pg_uid, p.store_order_id, p.amount, { paidAt: seedPaidAt(i, now) }),
+  );
 }
 
 export interface TestOrder {

@@ -58,7 +58,11 @@ describe("judgeOrder", () => {
   });
 
   it("breaks a paid_at tie by pg_uid and lists every other payment on each duplicate", () => {
-    const verdicts = judgeOrder({ id: "7", amount: 100 }, [payment("C", 7, 100), payment("A", 7, 100), payment("B", 7, 100)]);
+    const verdicts = judgeOrder({ id: "7", amount: 100 }, [
+      payment("C", 7, 100),
+      payment("A", 7, 100),
+      payment("B", 7, 100),
+    ]);
     expect(verdicts.map((v) => v.kind)).toEqual(["matched", "duplicate", "duplicate"]);
     expect(verdicts[0]?.payment.pgUid).toBe("A");
     const findings = verdicts.flatMap((v) => (v.kind === "duplicate" ? [v.finding] : []));
@@ -69,7 +73,10 @@ describe("judgeOrder", () => {
   });
 
   it("cancels the payments an order did not accept when the store names the accepted one", () => {
-    const verdicts = judgeOrder({ id: "7", amount: 100, pgUid: "B" }, [payment("A", 7, 100), payment("B", 7, 100)]);
+    const verdicts = judgeOrder({ id: "7", amount: 100, pgUid: "B" }, [
+      payment("A", 7, 100),
+      payment("B", 7, 100),
+    ]);
     expect(verdicts.map((v) => [v.kind, v.payment.pgUid])).toEqual([
       ["orphan", "A"],
       ["matched", "B"],

@@ -7,7 +7,11 @@ import { GatewayError } from "../../lambda/ports/gateway.ts";
 import { MemoryGateway, MemoryLedger, MemoryOrderStore } from "../support/memory-ports.ts";
 import { NOW, payment, seedOrders, seedPayments } from "../support/payments.ts";
 
-const config = (overrides: Partial<SyncConfig> = {}): SyncConfig => ({ ...defaultSyncConfig, pageSize: 3, ...overrides });
+const config = (overrides: Partial<SyncConfig> = {}): SyncConfig => ({
+  ...defaultSyncConfig,
+  pageSize: 3,
+  ...overrides,
+});
 
 function setup(payments: Payment[] = seedPayments(), orders = seedOrders()) {
   const gateway = new MemoryGateway(payments);
@@ -38,7 +42,13 @@ describe("runSync over the seed", () => {
       ignored: 0,
     });
     expect(report.findings).toEqual([
-      expect.objectContaining({ kind: "AMOUNT_MISMATCH", pgUid: "PG13", storeOrderId: "3", pgAmount: 15000, orderAmount: 25000 }),
+      expect.objectContaining({
+        kind: "AMOUNT_MISMATCH",
+        pgUid: "PG13",
+        storeOrderId: "3",
+        pgAmount: 15000,
+        orderAmount: 25000,
+      }),
     ]);
     expect(gateway.cancelCalls.map((c) => [c.pgUid, c.idempotencyKey])).toEqual(
       ["PG12", "PG14", "PG16", "PG19"].map((uid) => [uid, cancelIdempotencyKey(uid)]),
@@ -78,7 +88,13 @@ describe("runSync over the seed", () => {
 describe("runSync classification edges", () => {
   it("counts a pg_uid seen on two pages once", async () => {
     const twice = payment("PG1", 1, 100, { paidAt: NOW - 60 * 60_000 });
-    const { ports, gateway } = setup([twice, payment("PG2", 2, 100), twice], [{ id: "1", amount: 100 }, { id: "2", amount: 100 }]);
+    const { ports, gateway } = setup(
+      [twice, payment("PG2", 2, 100), twice],
+      [
+        { id: "1", amount: 100 },
+        { id: "2", amount: 100 },
+      ],
+    );
     gateway.countable = false;
     const report = await runSync(config({ pageSize: 2 }), ports);
     expect(report.counts.scanned).toBe(2);
@@ -103,7 +119,9 @@ describe("runSync classification edges", () => {
     const { ports, gateway } = setup(payments, [{ id: "1", amount: 100 }]);
     const report = await runSync(config(), ports);
     expect(report.counts).toMatchObject({ matched: 1, duplicates: 1, orphans: 0 });
-    expect(report.findings).toEqual([expect.objectContaining({ kind: "DUPLICATE_PAYMENT", pgUid: "B", otherPgUids: ["A"] })]);
+    expect(report.findings).toEqual([
+      expect.objectContaining({ kind: "DUPLICATE_PAYMENT", pgUid: "B", otherPgUids: ["A"] }),
+    ]);
     expect(gateway.cancelCalls).toEqual([]);
   });
 });
@@ -132,7 +150,12 @@ describe("runSync money rules", () => {
     const { ports, gateway } = setup();
     const report = await runSync(config({ maxCancelsPerRun: 3 }), ports);
     expect(report.status).toBe("HALTED");
-    expect(report.findings.filter((f) => f.kind === "WOULD_CANCEL").map((f) => f.pgUid)).toEqual(["PG12", "PG14", "PG16", "PG19"]);
+    expect(report.findings.filter((f) => f.kind === "WOULD_CANCEL").map((f) => f.pgUid)).toEqual([
+      "PG12",
+      "PG14",
+      "PG16",
+      "PG19",
+    ]);
     expect(gateway.cancelCalls).toEqual([]);
   });
 
@@ -149,7 +172,12 @@ describe("runSync money rules", () => {
     const report = await runSync(config({ dryRun: true }), ports);
     expect(report.status).toBe("SUCCEEDED");
     expect(report.dryRun).toBe(true);
-    expect(report.findings.filter((f) => f.kind === "WOULD_CANCEL").map((f) => f.pgUid)).toEqual(["PG12", "PG14", "PG16", "PG19"]);
+    expect(report.findings.filter((f) => f.kind === "WOULD_CANCEL").map((f) => f.pgUid)).toEqual([
+      "PG12",
+      "PG14",
+      "PG16",
+      "PG19",
+    ]);
     expect(gateway.cancelCalls).toEqual([]);
     expect(ledger.records.size).toBe(0);
   });
@@ -164,10 +192,13 @@ describe("runSync money rules", () => {
 
   it("reports a refused cancel as CANCEL_FAILED and never retries it", async () => {
     const { ports, gateway } = setup();
-    gateway.cancelAnswer = (r) => (r.pgUid === "PG14" ? { kind: "rejected", code: "NOT_CANCELLABLE", message: "no" } : undefined);
+    gateway.cancelAnswer = (r) =>
+      r.pgUid === "PG14" ? { kind: "rejected", code: "NOT_CANCELLABLE", message: "no" } : undefined;
     const first = await runSync(config(), ports);
     expect(first.counts).toMatchObject({ cancelled: 3, cancelFailed: 1 });
-    expect(first.findings).toContainEqual(expect.objectContaining({ kind: "CANCEL_FAILED", pgUid: "PG14" }));
+    expect(first.findings).toContainEqual(
+      expect.objectContaining({ kind: "CANCEL_FAILED", pgUid: "PG14" }),
+    );
     await runSync(config(), ports);
     expect(gateway.cancelCalls.filter((c) => c.pgUid === "PG14")).toHaveLength(1);
   });
@@ -202,7 +233,10 @@ describe("runSync money rules", () => {
   it("cuts long lists at 1,000 and says so", async () => {
     const payments = Array.from({ length: 1001 }, (_, i) => payment(`P${i}`, i, 100));
     const { ports } = setup(payments, []);
-    const report = await runSync(config({ pageSize: 100, maxCancelsPerRun: 5000, maxOrphanRatio: 1 }), ports);
+    const report = await runSync(
+      config({ pageSize: 100, maxCancelsPerRun: 5000, maxOrphanRatio: 1 }),
+      ports,
+    );
     expect(report.counts.cancelled).toBe(1001);
     expect(report.cancelled).toHaveLength(1000);
     expect(report.truncated).toBe(true);

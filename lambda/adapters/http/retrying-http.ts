@@ -46,7 +46,10 @@ const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
 const isTransientStatus = (status: number): boolean => status === 429 || status >= 500;
 
 /** Seconds per RFC 9110, or an HTTP date. */
-export function parseRetryAfter(value: string | null, now: number = Date.now()): number | undefined {
+export function parseRetryAfter(
+  value: string | null,
+  now: number = Date.now(),
+): number | undefined {
   if (value === null) return undefined;
   const trimmed = value.trim();
   if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
@@ -95,10 +98,14 @@ export function createRetryingHttp(options: RetryingHttpOptions): RetryingHttp {
           signal: AbortSignal.timeout(options.timeoutMs),
         });
       } catch (cause) {
-        const what = cause instanceof Error && cause.name === "TimeoutError" ? "timed out" : "failed";
+        const what =
+          cause instanceof Error && cause.name === "TimeoutError" ? "timed out" : "failed";
         return {
           kind: "transient",
-          error: new GatewayError(`${request.method} ${pathOf(request.url)} ${what}: ${describe(cause)}`, true),
+          error: new GatewayError(
+            `${request.method} ${pathOf(request.url)} ${what}: ${describe(cause)}`,
+            true,
+          ),
         };
       }
       let json: unknown;
@@ -107,10 +114,14 @@ export function createRetryingHttp(options: RetryingHttpOptions): RetryingHttp {
       } catch (cause) {
         return {
           kind: "transient",
-          error: new GatewayError(`${request.method} ${pathOf(request.url)}: body lost: ${describe(cause)}`, true),
+          error: new GatewayError(
+            `${request.method} ${pathOf(request.url)}: body lost: ${describe(cause)}`,
+            true,
+          ),
         };
       }
-      if (!isTransientStatus(response.status)) return { kind: "answer", answer: { status: response.status, json } };
+      if (!isTransientStatus(response.status))
+        return { kind: "answer", answer: { status: response.status, json } };
       const retryAfterMs = parseRetryAfter(response.headers.get("retry-after"));
       return {
         kind: "transient",
@@ -130,7 +141,8 @@ export function createRetryingHttp(options: RetryingHttpOptions): RetryingHttp {
       const result = await attemptOnce(request);
       if (result.kind === "answer") return result.answer;
       if (attempt >= policy.maxAttempts) throw result.error;
-      if (result.retryAfterMs !== undefined && result.retryAfterMs > policy.maxRetryAfterMs) throw result.error;
+      if (result.retryAfterMs !== undefined && result.retryAfterMs > policy.maxRetryAfterMs)
+        throw result.error;
       await sleep(Math.max(result.retryAfterMs ?? 0, backoffDelay(attempt, policy, random)));
     }
   };
@@ -138,14 +150,24 @@ export function createRetryingHttp(options: RetryingHttpOptions): RetryingHttp {
 
 /** The `code` of the contract's error body, when there is one. */
 export function errorCode(json: unknown): string | undefined {
-  if (typeof json === "object" && json !== null && "code" in json && typeof json.code === "string") {
+  if (
+    typeof json === "object" &&
+    json !== null &&
+    "code" in json &&
+    typeof json.code === "string"
+  ) {
     return json.code;
   }
   return undefined;
 }
 
 export function errorMessage(json: unknown): string | undefined {
-  if (typeof json === "object" && json !== null && "message" in json && typeof json.message === "string") {
+  if (
+    typeof json === "object" &&
+    json !== null &&
+    "message" in json &&
+    typeof json.message === "string"
+  ) {
     return json.message;
   }
   return undefined;
