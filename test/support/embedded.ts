@@ -1,0 +1,47 @@
+import { startDynalite } from "../../local/embedded/dynalite.ts";
+import { type StoreOrderRow, startEmbeddedPostgres } from "../../local/embedded/postgres.ts";
+import { SEED_ORDERS } from "../../local/seed-data.ts";
+import {
+  type PgSimulatorOptions,
+  SIMULATOR_API_KEY,
+  seedPayments,
+  startPgSimulator,
+} from "../../local/simulator/pg-simulator.ts";
+
+/** The three real services on loopback, started by the test so it can look inside each. */
+export async function startServices(
+  options: { simulator?: Partial<PgSimulatorOptions>; orders?: readonly StoreOrderRow[] } = {},
+) {
+  const simulator = await startPgSimulator({
+    payments: seedPayments(new Date()),
+    ...options.simulator,
+  });
+  const postgres = await startEmbeddedPostgres(options.orders ?? SEED_ORDERS);
+  const dynalite = await startDynalite();
+  return {
+    simulator,
+    postgres,
+    dynalite,
+    /** The environment that points paysync at these services instead of its own twins. */
+    env: {
+      PG_BASE_URL: simulator.url,
+      PG_API_KEY: SIMULATOR_API_KEY,
+      PG_PAGE_SIZE: "3",
+      STORE_DATABASE_URL: postgres.url,
+      DYNAMODB_ENDPOINT: dynalite.endpoint,
+      LEDGER_TABLE: "paysync-test",
+    },
+    async close() {
+      await simulator.close();
+      await postgres.close();
+      await dynalite.close();
+    },
+  };
+}
+
+export type Services = Awaited<ReturnType<typeof startServices>>;
+
+/** How many times each pg_uid was really cancelled, by the simulator's own count. */
+export function effectiveCancels(services: Services): Record<string, number> {
+  return Object.fromEntries([...services.simulator.effectiveCancels()].filter(([, n]) => n > 0));
+}
