@@ -19,7 +19,8 @@ export function triage(payment: Payment, graceStart: number): Triage {
   return payment.paidAt >= graceStart ? "inGrace" : "judge";
 }
 
-const byPaidAtThenUid = (a: Payment, b: Payment): number =>
+/** The gateway's own order: reports and cancels follow it whatever order pages arrived in. */
+export const byPaidAtThenUid = (a: Payment, b: Payment): number =>
   a.paidAt - b.paidAt || (a.pgUid < b.pgUid ? -1 : a.pgUid > b.pgUid ? 1 : 0);
 
 function judgeAccepted(payment: Payment, order: PaidOrder): Verdict {

@@ -5,7 +5,7 @@ import { type Logger, silentLogger } from "../ports/logger.ts";
 import type { OrderStore } from "../ports/order-store.ts";
 import { ulid } from "../util/ulid.ts";
 import { type CancelResult, cancelOrphan } from "./cancel-orphan.ts";
-import { judgeOrder, triage } from "./classify.ts";
+import { byPaidAtThenUid, judgeOrder, triage } from "./classify.ts";
 import type { SyncConfig } from "./config.ts";
 import { guardTrip } from "./guard.ts";
 import { lookupPaidOrders } from "./lookup-orders.ts";
@@ -50,6 +50,7 @@ class RunTally {
   readonly findings: Finding[] = [];
   readonly errors: RunError[] = [];
   deadlineReached = false;
+  lockLost = false;
 
   fail(stage: RunError["stage"], error: unknown, pgUid?: string): void {
     this.errors.push(
@@ -131,9 +132,21 @@ export async function runSync(config: SyncConfig, ports: SyncPorts): Promise<Run
       tally.fail("lock", error);
       return "FAILED";
     }
+    // Long runs renew the lease well before it ends, so nobody takes the lock over from a
+    // live run; a lost lock stops new cancels at once.
+    const heartbeat = setInterval(() => {
+      ports.ledger.acquireRunLock(runId, now(), config.runLockLeaseMs).then(
+        (renewed) => {
+          if (!renewed.acquired) tally.lockLost = true;
+        },
+        (error: unknown) => log("warn", "could not renew the run lock", { error: message(error) }),
+      );
+    }, config.runLockLeaseMs / 3);
+    heartbeat.unref();
     try {
       return await work();
     } finally {
+      clearInterval(heartbeat);
       await ports.ledger.releaseRunLock(runId).catch((error: unknown) => {
         // The lease runs out on its own; the next run waits at most that long.
         log("warn", "could not release the run lock", { error: message(error) });
@@ -170,6 +183,7 @@ export async function runSync(config: SyncConfig, ports: SyncPorts): Promise<Run
     }
 
     await cancelAll(orphans);
+    if (tally.lockLost) tally.fail("lock", "lost the run lock to another run; stopped cancelling");
     if (tally.errors.length > 0) return "FAILED";
     return tally.deadlineReached ? "PARTIAL" : "SUCCEEDED";
   }
@@ -218,24 +232,26 @@ export async function runSync(config: SyncConfig, ports: SyncPorts): Promise<Run
 
     const orphans: Payment[] = [];
     const flagged: Finding[] = [];
-    for (const [orderId, group] of byOrder) {
-      for (const verdict of judgeOrder(orders.get(orderId), group)) {
-        switch (verdict.kind) {
-          case "matched":
-            tally.counts.matched++;
-            break;
-          case "orphan":
-            orphans.push(verdict.payment);
-            break;
-          case "mismatch":
-            tally.counts.mismatches++;
-            flagged.push(verdict.finding);
-            break;
-          case "duplicate":
-            tally.counts.duplicates++;
-            flagged.push(verdict.finding);
-            break;
-        }
+    const verdicts = [...byOrder].flatMap(([orderId, group]) =>
+      judgeOrder(orders.get(orderId), group),
+    );
+    verdicts.sort((a, b) => byPaidAtThenUid(a.payment, b.payment));
+    for (const verdict of verdicts) {
+      switch (verdict.kind) {
+        case "matched":
+          tally.counts.matched++;
+          break;
+        case "orphan":
+          orphans.push(verdict.payment);
+          break;
+        case "mismatch":
+          tally.counts.mismatches++;
+          flagged.push(verdict.finding);
+          break;
+        case "duplicate":
+          tally.counts.duplicates++;
+          flagged.push(verdict.finding);
+          break;
       }
     }
     tally.counts.orphans = orphans.length;
@@ -257,6 +273,7 @@ export async function runSync(config: SyncConfig, ports: SyncPorts): Promise<Run
     await fx(orphans)
       .toAsync()
       .map(async (payment) => {
+        if (tally.lockLost) return { payment, outcome: undefined };
         if (pastDeadline()) {
           tally.deadlineReached = true;
           return { payment, outcome: undefined };

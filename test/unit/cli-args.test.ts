@@ -65,9 +65,7 @@ describe("parseCliArgs", () => {
   it("reads --max-cancels", () => {
     expect(parseCliArgs(["sync", "--once", "--max-cancels", "250"]).maxCancels).toBe(250);
     expect(parseCliArgs(["sync", "--once", "--max-cancels=0"]).maxCancels).toBe(0);
-    expect(parseCliArgs(["sync", "--once", "--max-cancels", "1000000"]).maxCancels).toBe(
-      1_000_000,
-    );
+    expect(parseCliArgs(["sync", "--once", "--max-cancels", "1000000"]).maxCancels).toBe(1_000_000);
   });
 
   it("reads everything together", () => {

@@ -225,7 +225,9 @@ describe("createRequestBudget: concurrency", () => {
       ),
     );
     expect(settled.filter((s) => s.status === "rejected")).toHaveLength(8);
-    expect(settled.slice(8)).toEqual([8, 9, 10, 11].map((value) => ({ status: "fulfilled", value })));
+    expect(settled.slice(8)).toEqual(
+      [8, 9, 10, 11].map((value) => ({ status: "fulfilled", value })),
+    );
     expect(maxInFlight).toBe(2);
     // The budget is still usable afterwards, with both slots.
     let after = 0;

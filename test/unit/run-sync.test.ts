@@ -101,6 +101,19 @@ describe("runSync classification edges", () => {
     expect(report.counts.matched).toBe(2);
   });
 
+  it("cancels a payment whose order is missing, and one whose order exists but is unpaid", async () => {
+    const payments = [payment("MISSING", 41, 100), payment("UNPAID", 42, 100), payment("PAID", 43, 100)];
+    const orders = [
+      { id: "42", amount: 100, paid: false },
+      { id: "43", amount: 100 },
+    ];
+    const { ports, gateway } = setup(payments, orders);
+    const report = await runSync(config(), ports);
+    expect(report.cancelled).toEqual(["MISSING", "UNPAID"]);
+    expect(report.counts).toMatchObject({ scanned: 3, matched: 1, orphans: 2, cancelled: 2 });
+    expect(gateway.cancelCalls.map((c) => c.pgUid)).toEqual(["MISSING", "UNPAID"]);
+  });
+
   it("ignores cancelled and unknown statuses and leaves payments in grace alone", async () => {
     const payments = [
       payment("C", 1, 100, { status: "cancelled" }),

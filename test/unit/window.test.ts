@@ -90,9 +90,7 @@ describe("explicitWindowProblem", () => {
     expect(problem).toMatch(/grace/);
     expect(problem).toContain(new Date(graceStart).toISOString());
     expect(explicitWindowProblem({ from: NOW - HOUR, to: NOW }, NOW, grace)).toMatch(/grace/);
-    expect(explicitWindowProblem({ from: NOW - HOUR, to: NOW + DAY }, NOW, grace)).toMatch(
-      /grace/,
-    );
+    expect(explicitWindowProblem({ from: NOW - HOUR, to: NOW + DAY }, NOW, grace)).toMatch(/grace/);
   });
 
   it("accepts a valid window, including one that ends exactly at now minus grace", () => {
