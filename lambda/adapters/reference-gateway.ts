@@ -7,6 +7,7 @@ import {
   type PageCount,
   type PageQuery,
 } from "../ports/gateway.ts";
+import { parseIsoTimestamp } from "../util/iso-time.ts";
 import {
   errorCode,
   errorMessage,
@@ -62,8 +63,9 @@ export function parsePayment(value: unknown, where: string): Payment {
   if (typeof currency !== "string" || currency === "")
     throw malformed(`${at}.currency must be a string`);
   if (typeof status !== "string" || status === "") throw malformed(`${at}.status must be a string`);
-  const paidAt = typeof paid_at === "string" ? Date.parse(paid_at) : Number.NaN;
-  if (Number.isNaN(paidAt)) throw malformed(`${at}.paid_at must be an ISO-8601 timestamp`);
+  const paidAt = typeof paid_at === "string" ? parseIsoTimestamp(paid_at) : undefined;
+  if (paidAt === undefined)
+    throw malformed(`${at}.paid_at must be an ISO-8601 timestamp with an offset`);
   return { pgUid: pg_uid, storeOrderId: orderId, amount, currency, status, paidAt };
 }
 

@@ -117,7 +117,7 @@ function readOrdersSql(env: Env): string | undefined {
   if (value !== undefined && !/\$1\b/.test(value)) {
     throw new ConfigError("STORE_ORDERS_SQL", "must take the id list as $1");
   }
-  if (value !== undefined && /\$[2-9]/.test(value)) {
+  if (value !== undefined && /\$(?!1\b)\d+/.test(value)) {
     throw new ConfigError("STORE_ORDERS_SQL", "may use only one parameter, $1 (the id list)");
   }
   return value;

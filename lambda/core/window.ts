@@ -1,3 +1,4 @@
+import { parseIsoTimestamp } from "../util/iso-time.ts";
 import type { TimeWindow } from "./model.ts";
 
 /** Contracts §6: no manual window may span more than this. */
@@ -12,17 +13,11 @@ export function scheduledWindow(
   return { from: now - lookbackSeconds * 1000, to: now - graceSeconds * 1000 };
 }
 
-const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
-
 /**
  * Strict ISO-8601 instant with an explicit offset. A bare date or a local time would be read
  * in the machine's zone, and the window would silently move by hours.
  */
-export function parseInstant(text: string): number | undefined {
-  if (!ISO_INSTANT.test(text)) return undefined;
-  const ms = Date.parse(text);
-  return Number.isNaN(ms) ? undefined : ms;
-}
+export const parseInstant = parseIsoTimestamp;
 
 /** Why an explicit window may not be used, or `undefined` when it may. */
 export function explicitWindowProblem(

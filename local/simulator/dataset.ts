@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
+import { parseIsoTimestamp } from "../../lambda/util/iso-time.ts";
 import { SEED_PAYMENTS, seedPaidAt } from "../seed-data.ts";
-import { parseIsoTimestamp } from "./iso-time.ts";
 
 /** A payment as the gateway serves it (snake_case is the wire format). */
 export interface SimPayment {

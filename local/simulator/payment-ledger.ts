@@ -1,6 +1,6 @@
+import { parseIsoTimestamp } from "../../lambda/util/iso-time.ts";
 import { type ApiAnswer, errorAnswer, notFound, okAnswer } from "./answers.ts";
 import type { SimPayment } from "./dataset.ts";
-import { parseIsoTimestamp } from "./iso-time.ts";
 
 /** `[fromMs, toMs)` on paid_at. */
 export interface PaymentWindow {

@@ -1,4 +1,4 @@
-import { parseIsoTimestamp } from "./iso-time.ts";
+import { parseIsoTimestamp } from "../../lambda/util/iso-time.ts";
 import type { PaymentWindow } from "./payment-ledger.ts";
 
 export const MAX_PER_PAGE = 100;

@@ -285,6 +285,10 @@ describe("STORE_ORDERS_SQL", () => {
       { STORE_ORDERS_SQL: "SELECT id, amount FROM orders WHERE id = ANY($1) AND shop = $2" },
       "STORE_ORDERS_SQL",
     );
+    configErrorOf(
+      { STORE_ORDERS_SQL: "SELECT id, amount FROM orders WHERE id = ANY($1) AND shop = $10" },
+      "STORE_ORDERS_SQL",
+    );
   });
 });
 

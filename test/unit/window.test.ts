@@ -110,3 +110,10 @@ describe("explicitWindowProblem", () => {
     expect(explicitWindowProblem({ from: NOW - 1, to: NOW }, NOW, 0)).toBeUndefined();
   });
 });
+
+describe("parseInstant refuses dates that do not exist", () => {
+  it("rejects Feb 30 and hour 24 instead of rolling them over", () => {
+    expect(parseInstant("2026-02-30T00:00:00Z")).toBeUndefined();
+    expect(parseInstant("2026-11-24T24:00:00Z")).toBeUndefined();
+  });
+});

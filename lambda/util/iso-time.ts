@@ -1,7 +1,6 @@
-// Strict ISO-8601 date-time parsing shared by the dataset loader and the query
-// parser. Date.parse alone is too forgiving (it rolls 02-30 over into March and
-// accepts non-ISO formats), and a simulator that accepts what the real gateway
-// rejects would hide client bugs.
+// Strict ISO-8601 instants. Date.parse alone is too forgiving: it rolls 02-30 over into
+// March, reads a missing offset in the machine's zone and accepts non-ISO formats, any of
+// which would silently move a window edge or a payment across the grace period.
 
 const ISO_DATE_TIME =
   /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
