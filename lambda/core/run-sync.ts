@@ -160,7 +160,9 @@ export async function runSync(config: SyncConfig, ports: SyncPorts): Promise<Run
     const { orphans, flagged } = judged;
     tally.findings.push(...flagged);
 
-    const trip = guardTrip(orphans.length, tally.counts.scanned, config);
+    const { scanned, matched, mismatches, duplicates } = tally.counts;
+    const judgedCount = matched + mismatches + duplicates + orphans.length;
+    const trip = guardTrip({ orphans: orphans.length, scanned, judged: judgedCount }, config);
     if (trip !== undefined) {
       log("error", "blast-radius guard tripped: nothing cancelled", { reason: trip });
       tally.findings.push(...orphans.map((p) => wouldCancel(p, `halted: ${trip}`)));

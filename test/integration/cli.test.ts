@@ -70,16 +70,21 @@ describe("npx paysync sync --once against outside services", () => {
   });
 
   it("halts with exit 2 against an empty store", async () => {
-    services = await startServices({
-      orders: [],
-      simulator: {},
-    });
-    const result = await runCli(["sync", "--once", "--json"], {
+    services = await startServices({ orders: [] });
+    const result = await runCli(["sync", "--once", "--json"], services.env);
+    expect(result.code).toBe(2);
+    const report = parseReport(result.stdout);
+    expect(report.status).toBe("HALTED");
+    expect(report.findings.filter((f) => f.kind === "WOULD_CANCEL")).toHaveLength(9);
+    expect(services.simulator.cancelRequests()).toEqual([]);
+
+    const capped = await runCli(["sync", "--once", "--json"], {
       ...services.env,
+      MAX_ORPHAN_RATIO: "1",
       MAX_CANCELS_PER_RUN: "3",
     });
-    expect(result.code).toBe(2);
-    expect(parseReport(result.stdout).status).toBe("HALTED");
+    expect(capped.code).toBe(2);
+    expect(parseReport(capped.stdout).errors[0]?.message).toContain("MAX_CANCELS_PER_RUN");
     expect(services.simulator.cancelRequests()).toEqual([]);
   });
 

@@ -102,7 +102,11 @@ describe("runSync classification edges", () => {
   });
 
   it("cancels a payment whose order is missing, and one whose order exists but is unpaid", async () => {
-    const payments = [payment("MISSING", 41, 100), payment("UNPAID", 42, 100), payment("PAID", 43, 100)];
+    const payments = [
+      payment("MISSING", 41, 100),
+      payment("UNPAID", 42, 100),
+      payment("PAID", 43, 100),
+    ];
     const orders = [
       { id: "42", amount: 100, paid: false },
       { id: "43", amount: 100 },
