@@ -3,6 +3,7 @@ import {
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
+  QueryCommand,
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
 import type { Finding, RunReport } from "../core/model.ts";
@@ -12,6 +13,7 @@ import type {
   FinalCancelState,
   Ledger,
   LockResult,
+  OpenClaim,
 } from "../ports/ledger.ts";
 
 export interface DynamoDbLedgerOptions {
@@ -51,6 +53,13 @@ export const findingKey = (pgUid: string, kind: string): Key => ({
   sk: `FINDING#${kind}`,
 });
 export const LOCK_KEY: Key = { pk: "LOCK", sk: "RUN" };
+/**
+ * One marker per open claim, so open claims can be listed without a scan or an index. It is
+ * written before the claim and deleted after it closes; a marker left behind by a crash
+ * points at a closed or missing record and is tidied away by the next listing.
+ */
+export const OPEN_CLAIMS_PK = "CLAIMS#OPEN";
+export const openClaimKey = (pgUid: string): Key => ({ pk: OPEN_CLAIMS_PK, sk: pgUid });
 export const runPartition = (day: string): string => `RUN#${day}`;
 
 const iso = (epochMs: number): string => new Date(epochMs).toISOString();
@@ -160,6 +169,21 @@ export const createDynamoDbLedger = ({ client, tableName }: DynamoDbLedgerOption
     }
   };
 
+  const markOpen = (pgUid: string, now: number): Promise<unknown> =>
+    client.send(
+      new PutCommand({
+        TableName: tableName,
+        Item: { ...openClaimKey(pgUid), type: "open-claim", pgUid, markedAt: iso(now) },
+      }),
+    );
+
+  // Best effort: a marker that outlives its claim costs one read at the next listing.
+  const unmarkOpen = (pgUid: string): Promise<void> =>
+    client.send(new DeleteCommand({ TableName: tableName, Key: openClaimKey(pgUid) })).then(
+      () => undefined,
+      () => undefined,
+    );
+
   const putNewClaim = (request: ClaimRequest): Promise<boolean> =>
     writeIf(() =>
       client.send(
@@ -259,9 +283,9 @@ export const createDynamoDbLedger = ({ client, tableName }: DynamoDbLedgerOption
       case "answer":
         return decision.result;
       case "giveUp":
-        return (await giveUp(request, seen, decision.reason))
-          ? { kind: "failed", reason: decision.reason }
-          : undefined;
+        if (!(await giveUp(request, seen, decision.reason))) return undefined;
+        await unmarkOpen(request.pgUid);
+        return { kind: "failed", reason: decision.reason };
       case "takeOver":
         // The stored key, never the new one: the first attempt may have reached the gateway.
         return (await takeOver(request, seen))
@@ -271,6 +295,7 @@ export const createDynamoDbLedger = ({ client, tableName }: DynamoDbLedgerOption
   };
 
   const claimCancel = async (request: ClaimRequest): Promise<ClaimResult> => {
+    await markOpen(request.pgUid, request.now);
     if (await putNewClaim(request)) {
       return { kind: "claimed", idempotencyKey: request.idempotencyKey, attempt: 1 };
     }
@@ -297,7 +322,7 @@ export const createDynamoDbLedger = ({ client, tableName }: DynamoDbLedgerOption
     }
     const attributes = Object.keys(assignments);
     // A failed condition means another run took the claim over; it finishes with the same key.
-    await writeIf(() =>
+    const closed = await writeIf(() =>
       client.send(
         new UpdateCommand({
           TableName: tableName,
@@ -313,6 +338,71 @@ export const createDynamoDbLedger = ({ client, tableName }: DynamoDbLedgerOption
         }),
       ),
     );
+    if (closed) await unmarkOpen(pgUid);
+  };
+
+  const openClaims = async (): Promise<OpenClaim[]> => {
+    const open: OpenClaim[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await client.send(
+        new QueryCommand({
+          TableName: tableName,
+          KeyConditionExpression: "pk = :pk",
+          ExpressionAttributeValues: { ":pk": OPEN_CLAIMS_PK },
+          ConsistentRead: true,
+          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+        }),
+      );
+      for (const marker of page.Items ?? []) {
+        const pgUid = requireString(marker, "sk");
+        const item = await readItem(cancelKey(pgUid));
+        const record = item === undefined ? undefined : parseCancelRecord(item);
+        if (record?.state !== "CLAIMED") {
+          await unmarkOpen(pgUid);
+          continue;
+        }
+        open.push({
+          pgUid,
+          owner: record.owner,
+          leaseUntil: record.leaseUntil,
+          attempts: record.attempts,
+        });
+      }
+      startKey = page.LastEvaluatedKey;
+    } while (startKey !== undefined);
+    return open;
+  };
+
+  const closeExpiredClaim = async (
+    pgUid: string,
+    runId: string,
+    now: number,
+    state: FinalCancelState,
+    detail: string,
+  ): Promise<boolean> => {
+    const assignments: Item = { state, updatedAt: iso(now), finishedBy: runId, detail };
+    if (state === "FAILED") assignments.lastError = detail;
+    const attributes = Object.keys(assignments);
+    const closed = await writeIf(() =>
+      client.send(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: cancelKey(pgUid),
+          UpdateExpression: setExpression(attributes),
+          // Only a claim nobody holds any more: a live owner may be mid-call.
+          ConditionExpression: "#state = :claimed AND #leaseUntil <= :now",
+          ExpressionAttributeNames: names(...attributes, "leaseUntil"),
+          ExpressionAttributeValues: {
+            ...placeholders(assignments),
+            ":claimed": "CLAIMED",
+            ":now": now,
+          },
+        }),
+      ),
+    );
+    if (closed) await unmarkOpen(pgUid);
+    return closed;
   };
 
   const releaseCancel = async (
@@ -457,6 +547,8 @@ export const createDynamoDbLedger = ({ client, tableName }: DynamoDbLedgerOption
     claimCancel,
     completeCancel,
     releaseCancel,
+    openClaims,
+    closeExpiredClaim,
     recordFinding,
     acquireRunLock,
     releaseRunLock,

@@ -62,6 +62,8 @@ class RunTally {
 }
 
 interface Judged {
+  /** Every distinct payment of the window, by pg_uid. */
+  readonly payments: ReadonlyMap<string, Payment>;
   readonly orphans: Payment[];
   readonly flagged: Finding[];
 }
@@ -177,6 +179,7 @@ export async function runSync(config: SyncConfig, ports: SyncPorts): Promise<Run
     }
 
     try {
+      await closeStaleClaims(judged.payments, orphans);
       for (const finding of flagged) await ports.ledger.recordFinding(finding, runId, now());
     } catch (error) {
       // A ledger that cannot take a finding cannot be trusted with a claim either.
@@ -191,7 +194,7 @@ export async function runSync(config: SyncConfig, ports: SyncPorts): Promise<Run
   }
 
   async function readAndJudge(range: TimeWindow): Promise<Judged | undefined> {
-    let payments: Iterable<Payment>;
+    let payments: ReadonlyMap<string, Payment>;
     try {
       const read = await readWindow(
         ports.gateway,
@@ -199,7 +202,7 @@ export async function runSync(config: SyncConfig, ports: SyncPorts): Promise<Run
         { concurrency: config.concurrency, pastDeadline },
       );
       log("info", "window read", { pages: read.pages, payments: read.payments.size });
-      payments = read.payments.values();
+      payments = read.payments;
     } catch (error) {
       if (error instanceof DeadlineReached) tally.deadlineReached = true;
       else tally.fail("gateway", error);
@@ -208,7 +211,7 @@ export async function runSync(config: SyncConfig, ports: SyncPorts): Promise<Run
 
     const graceStart = startedAt - config.graceSeconds * 1000;
     const byOrder = new Map<string, Payment[]>();
-    for (const payment of payments) {
+    for (const payment of payments.values()) {
       tally.counts.scanned++;
       const place = triage(payment, graceStart);
       if (place !== "judge") {
@@ -258,7 +261,52 @@ export async function runSync(config: SyncConfig, ports: SyncPorts): Promise<Run
     }
     tally.counts.orphans = orphans.length;
     log("info", "judged", { ...tally.counts });
-    return { orphans, flagged };
+    return { payments, orphans, flagged };
+  }
+
+  /**
+   * Closes claims left open by runs that died or lost an answer, once their lease is over,
+   * on the evidence of this window's listing. An orphan's claim is left to the cancel step,
+   * which takes it over with the same key; a claim whose payment is out of the window waits
+   * for a run (the nightly deep run) whose window holds it.
+   */
+  async function closeStaleClaims(
+    payments: ReadonlyMap<string, Payment>,
+    orphans: readonly Payment[],
+  ): Promise<void> {
+    const orphanUids = new Set(orphans.map((p) => p.pgUid));
+    for (const claim of await ports.ledger.openClaims()) {
+      const payment = payments.get(claim.pgUid);
+      if (claim.leaseUntil > now() || payment === undefined || orphanUids.has(claim.pgUid))
+        continue;
+      if (payment.status === "cancelled") {
+        const closed = await ports.ledger.closeExpiredClaim(
+          claim.pgUid,
+          runId,
+          now(),
+          "CANCELLED",
+          "the gateway lists it cancelled; the answer to an earlier attempt was lost",
+        );
+        if (closed)
+          log("info", "closed a stale claim: the gateway lists it cancelled", {
+            pgUid: claim.pgUid,
+          });
+        continue;
+      }
+      // Still not cancelled, and no longer an orphan: most likely its order got paid after
+      // the claim. Whether an earlier attempt reached the gateway is unknown; a person checks.
+      const reason = `claim abandoned: the payment is ${payment.status} and no longer an orphan; check that it was not refunded`;
+      if (await ports.ledger.closeExpiredClaim(claim.pgUid, runId, now(), "FAILED", reason)) {
+        tally.counts.cancelFailed++;
+        tally.findings.push({
+          kind: "CANCEL_FAILED",
+          pgUid: payment.pgUid,
+          storeOrderId: payment.storeOrderId,
+          pgAmount: payment.amount,
+          reason,
+        });
+      }
+    }
   }
 
   async function cancelAll(orphans: readonly Payment[]): Promise<void> {

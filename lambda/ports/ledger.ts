@@ -26,6 +26,14 @@ export type ClaimResult =
 
 export type FinalCancelState = "CANCELLED" | "ALREADY_CANCELLED" | "FAILED";
 
+/** A claim still `CLAIMED`, whoever holds it. */
+export interface OpenClaim {
+  readonly pgUid: string;
+  readonly owner: string;
+  readonly leaseUntil: number;
+  readonly attempts: number;
+}
+
 export type LockResult =
   | { readonly acquired: true }
   | { readonly acquired: false; readonly owner: string; readonly leaseUntil: number };
@@ -43,6 +51,20 @@ export interface Ledger {
   ): Promise<void>;
   /** Transient failure: the attempt is counted and the lease ends now, so a later run resumes. */
   releaseCancel(pgUid: string, runId: string, now: number, error: string): Promise<void>;
+  /**
+   * Every open claim. A claim whose payment stopped being an orphan (the cancel took effect
+   * but its answer was lost, or the order got paid meanwhile) is never claimed again, so
+   * runs look for such claims here and close them on the gateway's listing.
+   */
+  openClaims(): Promise<OpenClaim[]>;
+  /** Closes a claim whose lease has run out; `false` if it is no longer open and expired. */
+  closeExpiredClaim(
+    pgUid: string,
+    runId: string,
+    now: number,
+    state: FinalCancelState,
+    detail: string,
+  ): Promise<boolean>;
   recordFinding(finding: Finding, runId: string, now: number): Promise<void>;
   acquireRunLock(runId: string, now: number, leaseMs: number): Promise<LockResult>;
   releaseRunLock(runId: string): Promise<void>;

@@ -12,6 +12,7 @@ import type {
   FinalCancelState,
   Ledger,
   LockResult,
+  OpenClaim,
 } from "../../lambda/ports/ledger.ts";
 import type { OrderStore } from "../../lambda/ports/order-store.ts";
 import type { TestOrder } from "./payments.ts";
@@ -138,6 +139,31 @@ export class MemoryLedger implements Ledger {
     if (record?.state !== "CLAIMED" || record.owner !== runId) return;
     record.leaseUntil = now;
     record.lastError = error;
+  }
+
+  async openClaims(): Promise<OpenClaim[]> {
+    return [...this.records]
+      .filter(([, r]) => r.state === "CLAIMED")
+      .map(([pgUid, r]) => ({
+        pgUid,
+        owner: r.owner,
+        leaseUntil: r.leaseUntil,
+        attempts: r.attempts,
+      }));
+  }
+
+  async closeExpiredClaim(
+    pgUid: string,
+    _runId: string,
+    now: number,
+    state: FinalCancelState,
+    detail: string,
+  ) {
+    const record = this.records.get(pgUid);
+    if (record?.state !== "CLAIMED" || record.leaseUntil > now) return false;
+    record.state = state;
+    if (state === "FAILED") record.lastError = detail;
+    return true;
   }
 
   async recordFinding(finding: Finding) {

@@ -1,0 +1,95 @@
+import { GetCommand } from "@aws-sdk/lib-dynamodb";
+import { createDynamoDbLedger } from "../../lambda/adapters/dynamodb-ledger.ts";
+import { createDocumentClient } from "../../lambda/adapters/ledger-table.ts";
+import { readEnvConfig } from "../../lambda/config/env-config.ts";
+import type { SyncConfig } from "../../lambda/core/config.ts";
+import type { RunReport } from "../../lambda/core/model.ts";
+import { runSync, type SyncPorts } from "../../lambda/core/run-sync.ts";
+import { type EmbeddedDynalite, startDynalite } from "../../local/embedded/dynalite.ts";
+import { openRunEnvironment, type RunEnvironment } from "../../local/run-environment.ts";
+import { SEED_EXPECTED, SEED_PAYMENTS } from "../../local/seed-data.ts";
+import {
+  type FaultOptions,
+  type PgSimulator,
+  SIMULATOR_API_KEY,
+  seedPayments,
+  startPgSimulator,
+} from "../../local/simulator/pg-simulator.ts";
+
+export const SEED_ORPHANS: Record<string, number> = Object.fromEntries(
+  SEED_EXPECTED.cancelled.map((uid) => [uid, 1]),
+);
+
+/** Gateway retries with short waits, so fault cases run in seconds, not minutes. */
+const FAST = { PG_PAGE_SIZE: "3", PG_MAX_RPS: "1000" };
+
+/**
+ * A gateway and a ledger of its own for one fault case, over real protocols, against a
+ * shared store. Each `open()` is like a fresh process: new connections, same services.
+ */
+export async function startFaultCase(storeUrl: string, faults: FaultOptions = {}) {
+  const simulator: PgSimulator = await startPgSimulator({
+    payments: seedPayments(new Date()),
+    faults,
+  });
+  const dynalite: EmbeddedDynalite = await startDynalite();
+  const environments: RunEnvironment[] = [];
+  const env = {
+    ...FAST,
+    PG_BASE_URL: simulator.url,
+    PG_API_KEY: SIMULATOR_API_KEY,
+    STORE_DATABASE_URL: storeUrl,
+    DYNAMODB_ENDPOINT: dynalite.endpoint,
+    LEDGER_TABLE: "paysync-faults",
+  };
+  const { client, doc } = createDocumentClient({ endpoint: dynalite.endpoint });
+  const ledger = createDynamoDbLedger({ client: doc, tableName: env.LEDGER_TABLE });
+  return {
+    simulator,
+    env,
+    /** The ledger's cancel record state for each seed payment that has one. */
+    async cancelStates(): Promise<Record<string, string>> {
+      const states: Record<string, string> = {};
+      for (const { pg_uid } of SEED_PAYMENTS) {
+        const { Item } = await doc.send(
+          new GetCommand({
+            TableName: env.LEDGER_TABLE,
+            Key: { pk: `PAY#${pg_uid}`, sk: "CANCEL" },
+          }),
+        );
+        if (typeof Item?.state === "string") states[pg_uid] = Item.state;
+      }
+      return states;
+    },
+    openClaims: () => ledger.openClaims(),
+    async open(overrides: Record<string, string> = {}): Promise<RunEnvironment> {
+      const environment = await openRunEnvironment(readEnvConfig({ ...env, ...overrides }));
+      environments.push(environment);
+      return environment;
+    },
+    /** One run; `clockOffsetMs` plays a run that starts that much later (leases run out). */
+    async run(
+      ports: Pick<SyncPorts, "gateway" | "orders" | "ledger">,
+      config: SyncConfig,
+      clockOffsetMs = 0,
+    ): Promise<RunReport> {
+      return runSync(config, { ...ports, now: () => Date.now() + clockOffsetMs });
+    },
+    effective(): Record<string, number> {
+      return Object.fromEntries([...simulator.effectiveCancels()].filter(([, n]) => n > 0));
+    },
+    async close() {
+      for (const environment of environments) await environment.close();
+      client.destroy();
+      await simulator.close();
+      await dynalite.close();
+    },
+  };
+}
+
+export type FaultCase = Awaited<ReturnType<typeof startFaultCase>>;
+
+/** Every orphan's record closed as cancelled, nothing else touched, no claim left open. */
+export const SEED_CANCELLED_STATES = Object.fromEntries(
+  SEED_EXPECTED.cancelled.map((uid) => [uid, "CANCELLED"]),
+);
