@@ -60,8 +60,8 @@ export function publishRunMetrics(report: RunReport, target: Metrics = metrics):
   target.publishStoredMetrics();
 }
 
-/** A run that could not even start (configuration, secrets, connections) is a failed run too. */
-export function publishSetupFailure(target: Metrics = metrics): void {
+/** A run that ended without a report (setup failed: secrets, connections; or it crashed). */
+export function publishRunFailure(target: Metrics = metrics): void {
   target.addMetric(RUN_METRICS.failed, MetricUnit.Count, 1);
   target.addMetric(RUN_METRICS.succeeded, MetricUnit.Count, 0);
   target.publishStoredMetrics();

@@ -505,3 +505,49 @@ describe("recordFinding", () => {
     expect(await readCancel(tableName, "pg-7")).toBeUndefined();
   });
 });
+
+describe("open claims", () => {
+  it("lists claims while open, and forgets them once completed or given up", async () => {
+    const { ledger, tableName } = await freshLedger();
+    await ledger.claimCancel(claimRequest({ pgUid: "pg-a" }));
+    await ledger.claimCancel(claimRequest({ pgUid: "pg-b" }));
+    expect((await ledger.openClaims()).map((c) => c.pgUid).sort()).toEqual(["pg-a", "pg-b"]);
+    expect(await readItem(tableName, "CLAIMS#OPEN", "pg-a")).toMatchObject({ type: "open-claim" });
+
+    await ledger.completeCancel("pg-a", "run-a", "CANCELLED", T0 + 1);
+    expect(await readItem(tableName, "CLAIMS#OPEN", "pg-a")).toBeUndefined();
+    expect(await ledger.openClaims()).toEqual([
+      { pgUid: "pg-b", owner: "run-a", leaseUntil: T0 + LEASE_MS, attempts: 1 },
+    ]);
+  });
+
+  it("closes only an expired claim, and tidies a marker left by a crash", async () => {
+    const { ledger, tableName } = await freshLedger();
+    await ledger.claimCancel(claimRequest({ pgUid: "pg-c" }));
+    expect(await ledger.closeExpiredClaim("pg-c", "run-z", T0 + 1, "CANCELLED", "listed")).toBe(
+      false,
+    );
+    expect((await readCancel(tableName, "pg-c"))?.state).toBe("CLAIMED");
+
+    expect(
+      await ledger.closeExpiredClaim("pg-c", "run-z", T0 + LEASE_MS, "CANCELLED", "listed"),
+    ).toBe(true);
+    expect(await readCancel(tableName, "pg-c")).toMatchObject({
+      state: "CANCELLED",
+      finishedBy: "run-z",
+      detail: "listed",
+    });
+    expect(await ledger.openClaims()).toEqual([]);
+    // A second close finds nothing open.
+    expect(await ledger.closeExpiredClaim("pg-c", "run-z", T0 + LEASE_MS, "FAILED", "x")).toBe(
+      false,
+    );
+
+    // A crash between the marker and the claim leaves a marker with no record behind it.
+    await doc.send(
+      new PutCommand({ TableName: tableName, Item: { pk: "CLAIMS#OPEN", sk: "pg-ghost" } }),
+    );
+    expect(await ledger.openClaims()).toEqual([]);
+    expect(await readItem(tableName, "CLAIMS#OPEN", "pg-ghost")).toBeUndefined();
+  });
+});

@@ -259,3 +259,48 @@ describe("runSync money rules", () => {
     expect(report.truncated).toBe(true);
   });
 });
+
+describe("runSync closes claims left open", () => {
+  const LEASE = defaultSyncConfig.claimLeaseMs;
+
+  it("closes an expired claim as CANCELLED when the gateway lists the payment cancelled", async () => {
+    const { ports, ledger, gateway } = setup();
+    gateway.cancelledUids.add("PG12");
+    ledger.records.set("PG12", {
+      state: "CLAIMED",
+      owner: "dead-run",
+      leaseUntil: NOW - 1,
+      attempts: 1,
+      idempotencyKey: cancelIdempotencyKey("PG12"),
+    });
+    const report = await runSync(config(), ports);
+    expect(ledger.records.get("PG12")?.state).toBe("CANCELLED");
+    expect(report.cancelled).toEqual(["PG14", "PG16", "PG19"]);
+    expect(gateway.cancelCalls.map((c) => c.pgUid)).not.toContain("PG12");
+  });
+
+  it("leaves a live claim alone, and abandons an expired one whose payment is matched now", async () => {
+    const { ports, ledger } = setup();
+    ledger.records.set("PG11", {
+      state: "CLAIMED",
+      owner: "dead-run",
+      leaseUntil: NOW - 1,
+      attempts: 1,
+      idempotencyKey: cancelIdempotencyKey("PG11"),
+    });
+    ledger.records.set("PG15", {
+      state: "CLAIMED",
+      owner: "live-run",
+      leaseUntil: NOW + LEASE,
+      attempts: 1,
+      idempotencyKey: cancelIdempotencyKey("PG15"),
+    });
+    const report = await runSync(config(), ports);
+    expect(ledger.records.get("PG11")?.state).toBe("FAILED");
+    expect(report.findings).toContainEqual(
+      expect.objectContaining({ kind: "CANCEL_FAILED", pgUid: "PG11", storeOrderId: "1" }),
+    );
+    expect(report.counts.cancelFailed).toBe(1);
+    expect(ledger.records.get("PG15")?.state).toBe("CLAIMED");
+  });
+});
