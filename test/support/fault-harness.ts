@@ -20,8 +20,11 @@ export const SEED_ORPHANS: Record<string, number> = Object.fromEntries(
   SEED_EXPECTED.cancelled.map((uid) => [uid, 1]),
 );
 
-/** Gateway retries with short waits, so fault cases run in seconds, not minutes. */
-const FAST = { PG_PAGE_SIZE: "3", PG_MAX_RPS: "1000" };
+/**
+ * No rate limit to wait on, and a day of lookback so runs played minutes or hours later (to
+ * let leases pass) still see the seed, which sits 60 to 100 minutes before the start.
+ */
+const FAST = { PG_PAGE_SIZE: "3", PG_MAX_RPS: "1000", LOOKBACK_SECONDS: "86400" };
 
 /**
  * A gateway and a ledger of its own for one fault case, over real protocols, against a
