@@ -1,10 +1,10 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { discardContainerPorts } from "../../lambda/aws/ports.ts";
 import { handler } from "../../lambda/handler.ts";
 import { SEED_EXPECTED } from "../../local/seed-data.ts";
 import { effectiveCancels, type Services, startServices } from "../support/embedded.ts";
 import {
-  captureStdout,
+  captureOutput,
   closedPort,
   emfRecords,
   fakeContext,
@@ -18,22 +18,25 @@ const ORPHANS_CANCELLED_ONCE = Object.fromEntries(SEED_EXPECTED.cancelled.map((u
 
 let services: Services;
 let env: ReturnType<typeof scopedEnv>;
-let stdout: ReturnType<typeof captureStdout>;
+let output: ReturnType<typeof captureOutput>;
 
-beforeEach(async () => {
+async function setUp(): Promise<void> {
   services = await startServices();
   env = scopedEnv();
   env.set(services.env);
-  stdout = captureStdout();
-});
+}
 
-afterEach(async () => {
-  stdout.stop();
-  // Each test has its own services, so the container's cached ports must not outlive it.
+async function tearDown(): Promise<void> {
+  // The services go away, so the container's cached ports must not outlive them.
   await discardContainerPorts();
   env.restore();
   await services.close();
+}
+
+beforeEach(() => {
+  output = captureOutput();
 });
+afterEach(() => output.stop());
 
 /** The EventBridge fixture, scheduled for now. */
 const scheduledNow = () => ({ ...readFixture("scheduled-event.json"), time: iso(Date.now()) });
@@ -47,6 +50,10 @@ function rebased(name: string): Record<string, unknown> {
 }
 
 describe("the Lambda handler on the embedded stack", () => {
+  // Each run changes the simulator and the ledger, so each test gets fresh services.
+  beforeEach(setUp);
+  afterEach(tearDown);
+
   it("runs a scheduled event: SUCCEEDED, each orphan cancelled once, metrics and JSON logs", async () => {
     const report = await handler(scheduledNow(), fakeContext());
 
@@ -59,7 +66,7 @@ describe("the Lambda handler on the embedded stack", () => {
     ]);
     expect(effectiveCancels(services)).toEqual(ORPHANS_CANCELLED_ONCE);
 
-    const lines = stdout.lines();
+    const lines = output.lines();
     const [emf, ...more] = emfRecords(lines);
     expect(more).toEqual([]);
     expect(emf).toMatchObject({
@@ -105,9 +112,9 @@ describe("the Lambda handler on the embedded stack", () => {
     expect(report.dryRun).toBe(true);
     expect(report.window).toEqual({ from: event.from, to: event.to });
     expect(report.cancelled).toEqual([]);
-    expect(
-      report.findings.filter((f) => f.kind === "WOULD_CANCEL").map((f) => f.pgUid),
-    ).toEqual(SEED_EXPECTED.cancelled);
+    expect(report.findings.filter((f) => f.kind === "WOULD_CANCEL").map((f) => f.pgUid)).toEqual(
+      SEED_EXPECTED.cancelled,
+    );
     expect(services.simulator.cancelRequests()).toEqual([]);
     expect(effectiveCancels(services)).toEqual({});
   });
@@ -134,14 +141,14 @@ describe("the Lambda handler on the embedded stack", () => {
     expect(report.status).toBe("HALTED");
     expect(report.errors).toEqual([expect.objectContaining({ stage: "guard" })]);
     expect(services.simulator.cancelRequests()).toEqual([]);
-    expect(emfRecords(stdout.lines())).toEqual([expect.objectContaining({ Halted: 1 })]);
+    expect(emfRecords(output.lines())).toEqual([expect.objectContaining({ Halted: 1 })]);
   });
 
   it("ends PARTIAL, before Lambda's deadline, when the remaining time is already spent", async () => {
     const report = await handler(scheduledNow(), fakeContext(1));
     expect(report.status).toBe("PARTIAL");
     expect(services.simulator.cancelRequests()).toEqual([]);
-    expect(emfRecords(stdout.lines())).toEqual([expect.objectContaining({ Partial: 1 })]);
+    expect(emfRecords(output.lines())).toEqual([expect.objectContaining({ Partial: 1 })]);
   });
 
   it("throws on a FAILED run, naming the run and its errors", async () => {
@@ -152,7 +159,7 @@ describe("the Lambda handler on the embedded stack", () => {
     await expect(failure).rejects.toThrow(/^paysync run \w{26} FAILED: store: order lookup failed/);
     const error: unknown = await failure.catch((e: unknown) => e);
     const runId = /run (\w{26})/.exec(String(error))?.[1];
-    expect(emfRecords(stdout.lines())).toEqual([
+    expect(emfRecords(output.lines())).toEqual([
       expect.objectContaining({ runId, Failed: 1, Succeeded: 0 }),
     ]);
     expect(services.simulator.cancelRequests()).toEqual([]);
@@ -166,41 +173,101 @@ describe("the Lambda handler on the embedded stack", () => {
 });
 
 describe("malformed events are refused with a clear message, and nothing is sent", () => {
+  // Nothing may reach the services, so one set serves every case.
+  beforeAll(setUp);
+  afterAll(tearDown);
+
   const now = Date.now();
   const hoursAgo = (h: number) => iso(now - h * 60 * MINUTE);
   const cases: Array<[string, unknown, RegExp]> = [
     ["an unknown key", { dryrun: true }, /unknown key "dryrun"; a manual event may only have/],
     ["two unknown keys", { window: 1, force: true }, /unknown keys "window", "force"/],
-    ["a timestamp without an offset", { from: "2026-11-24 10:00", to: hoursAgo(1) }, /from: expected an ISO-8601 timestamp with an offset/],
-    ["a timestamp that is not a string", { from: hoursAgo(3), to: 1_764_000_000 }, /to: expected an ISO-8601 timestamp/],
-    ["an impossible date", { from: "2026-13-01T00:00:00Z", to: hoursAgo(1) }, /from: expected an ISO-8601/],
-    ["from equal to to", { from: hoursAgo(2), to: hoursAgo(2) }, /from\/to: from must be earlier than to/],
-    ["from after to", { from: hoursAgo(1), to: hoursAgo(2) }, /from\/to: from must be earlier than to/],
-    ["a window over 31 days", { from: hoursAgo(33 * 24), to: hoursAgo(1) }, /from\/to: the window is longer than 31 days/],
-    ["to inside the grace period", { from: hoursAgo(2), to: iso(now - 10 * MINUTE) }, /from\/to: to must not be later than now minus the grace period/],
+    [
+      "a timestamp without an offset",
+      { from: "2026-11-24 10:00", to: hoursAgo(1) },
+      /from: expected an ISO-8601 timestamp with an offset/,
+    ],
+    [
+      "a timestamp that is not a string",
+      { from: hoursAgo(3), to: 1_764_000_000 },
+      /to: expected an ISO-8601 timestamp/,
+    ],
+    [
+      "an impossible date",
+      { from: "2026-13-01T00:00:00Z", to: hoursAgo(1) },
+      /from: expected an ISO-8601/,
+    ],
+    [
+      "from equal to to",
+      { from: hoursAgo(2), to: hoursAgo(2) },
+      /from\/to: from must be earlier than to/,
+    ],
+    [
+      "from after to",
+      { from: hoursAgo(1), to: hoursAgo(2) },
+      /from\/to: from must be earlier than to/,
+    ],
+    [
+      "a window over 31 days",
+      { from: hoursAgo(33 * 24), to: hoursAgo(1) },
+      /from\/to: the window is longer than 31 days/,
+    ],
+    [
+      "to inside the grace period",
+      { from: hoursAgo(2), to: iso(now - 10 * MINUTE) },
+      /from\/to: to must not be later than now minus the grace period/,
+    ],
     ["from without to", { from: hoursAgo(2) }, /from and to go together/],
     ["to without from", { to: hoursAgo(2) }, /from and to go together/],
-    ["a window and a lookback", { from: hoursAgo(3), to: hoursAgo(2), lookbackSeconds: 7200 }, /either from and to, or lookbackSeconds/],
-    ["a lookback inside the grace period", { lookbackSeconds: 600 }, /lookbackSeconds: must be greater than the grace period/],
-    ["a lookback over 31 days", { lookbackSeconds: 32 * 86_400 }, /lookbackSeconds: expected a whole number from 0 to 2678400/],
-    ["a fractional lookback", { lookbackSeconds: 7200.5 }, /lookbackSeconds: expected a whole number/],
+    [
+      "a window and a lookback",
+      { from: hoursAgo(3), to: hoursAgo(2), lookbackSeconds: 7200 },
+      /either from and to, or lookbackSeconds/,
+    ],
+    [
+      "a lookback inside the grace period",
+      { lookbackSeconds: 600 },
+      /lookbackSeconds: must be greater than the grace period/,
+    ],
+    [
+      "a lookback over 31 days",
+      { lookbackSeconds: 32 * 86_400 },
+      /lookbackSeconds: expected a whole number from 0 to 2678400/,
+    ],
+    [
+      "a fractional lookback",
+      { lookbackSeconds: 7200.5 },
+      /lookbackSeconds: expected a whole number/,
+    ],
     ["dryRun as a string", { dryRun: "true" }, /dryRun: expected true or false, got string "true"/],
-    ["a negative maxCancels", { maxCancels: -1 }, /maxCancels: expected a whole number from 0 to 1000000/],
+    [
+      "a negative maxCancels",
+      { maxCancels: -1 },
+      /maxCancels: expected a whole number from 0 to 1000000/,
+    ],
     ["maxCancels as a string", { maxCancels: "5" }, /maxCancels: expected a whole number/],
     ["null", null, /expected a JSON object .* got null/],
     ["an array", [], /expected a JSON object .* got an array/],
     ["a string", "run now", /expected a JSON object .* got string "run now"/],
     ["a number", 42, /expected a JSON object .* got number 42/],
-    ["a scheduled event without a time", { "detail-type": "Scheduled Event", source: "aws.events" }, /scheduled event: time must be an ISO-8601 timestamp/],
-    ["an event of another source", { "detail-type": "Object Created", source: "aws.s3", detail: {} }, /unknown keys "detail-type", "source", "detail"/],
+    [
+      "a scheduled event without a time",
+      { "detail-type": "Scheduled Event", source: "aws.events" },
+      /scheduled event: time must be an ISO-8601 timestamp/,
+    ],
+    [
+      "an event of another source",
+      { "detail-type": "Object Created", source: "aws.s3", detail: {} },
+      /unknown keys "detail-type", "source", "detail"/,
+    ],
   ];
 
   it.each(cases)("%s", async (_name, event, expected) => {
     await expect(handler(event, fakeContext())).rejects.toThrow(expected);
     await expect(handler(event, fakeContext())).rejects.toThrow(/^invalid event: /);
     expect(services.simulator.requests).toEqual([]);
-    expect(emfRecords(stdout.lines())).toEqual([]);
-    expect(stdout.lines()).toContainEqual(
+    expect(emfRecords(output.lines())).toEqual([]);
+    expect(output.lines()).toContainEqual(
       expect.objectContaining({ level: "ERROR", message: "invocation refused: nothing was sent" }),
     );
   });

@@ -27,7 +27,10 @@ export function readFixture(name: string): Record<string, unknown> {
 }
 
 /** Sets variables for one test and puts the previous environment back afterwards. */
-export function scopedEnv(): { set(vars: Record<string, string | undefined>): void; restore(): void } {
+export function scopedEnv(): {
+  set(vars: Record<string, string | undefined>): void;
+  restore(): void;
+} {
   const saved = { ...process.env };
   return {
     set(vars) {
@@ -44,15 +47,24 @@ export function scopedEnv(): { set(vars: Record<string, string | undefined>): vo
 }
 
 /**
- * Powertools writes logs and EMF metrics straight to stdout. This keeps them out of the test
- * output and lets a test read them back, one parsed JSON object per line.
+ * Powertools writes logs and EMF metrics straight to stdout (errors and warnings to stderr).
+ * This keeps them out of the test output and lets a test read them back, one parsed JSON
+ * object per line.
  */
-export function captureStdout(): { lines(): Record<string, unknown>[]; text(): string; stop(): void } {
+export function captureOutput(): {
+  lines(): Record<string, unknown>[];
+  text(): string;
+  stop(): void;
+} {
   const chunks: string[] = [];
-  const spy = vi.spyOn(process.stdout, "write").mockImplementation((chunk: unknown) => {
+  const collect = (chunk: unknown) => {
     chunks.push(typeof chunk === "string" ? chunk : Buffer.from(chunk as Uint8Array).toString());
     return true;
-  });
+  };
+  const spies = [
+    vi.spyOn(process.stdout, "write").mockImplementation(collect),
+    vi.spyOn(process.stderr, "write").mockImplementation(collect),
+  ];
   const text = () => chunks.join("");
   return {
     text,
@@ -61,7 +73,9 @@ export function captureStdout(): { lines(): Record<string, unknown>[]; text(): s
         .split("\n")
         .filter((line) => line.trim().startsWith("{"))
         .map((line) => JSON.parse(line) as Record<string, unknown>),
-    stop: () => spy.mockRestore(),
+    stop: () => {
+      for (const spy of spies) spy.mockRestore();
+    },
   };
 }
 
