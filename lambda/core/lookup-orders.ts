@@ -17,7 +17,15 @@ export async function lookupPaidOrders(
   await fx(ids)
     .chunk(chunkSize)
     .toAsync()
-    .map((chunk) => store.paidOrders(chunk))
+    .map((chunk) =>
+      store.paidOrders(chunk).catch((error: unknown) => {
+        throw error instanceof StoreError
+          ? error
+          : new StoreError(
+              `order lookup failed: ${error instanceof Error ? error.message : String(error)}`,
+            );
+      }),
+    )
     .each((orders) => {
       for (const order of orders) {
         const seen = byId.get(order.id);

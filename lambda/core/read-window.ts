@@ -1,7 +1,7 @@
 import { concurrentPool, fx, range } from "@fxts/core";
 import type { Gateway, PageQuery } from "../ports/gateway.ts";
 import { GatewayError } from "../ports/gateway.ts";
-import { mergeSighting } from "./classify.ts";
+import { AsyncBuffer } from "../util/async-buffer.ts";
 import type { Payment } from "./model.ts";
 import { type Settled, settle } from "./settle.ts";
 
@@ -11,24 +11,29 @@ export class DeadlineReached extends Error {
 }
 
 export interface WindowRead {
-  /** Distinct payments by pg_uid. */
-  readonly payments: ReadonlyMap<string, Payment>;
   readonly pages: number;
+  /** Payments listed, duplicates included; checked against the gateway's own count. */
+  readonly listed: number;
 }
 
 export interface ReadWindowOptions {
   readonly concurrency: number;
   /** True once the run must start no new work. */
   readonly pastDeadline: () => boolean;
+  /** Takes each page in order; the next pages keep downloading while it works. */
+  readonly sink: (payments: readonly Payment[]) => Promise<void>;
 }
 
 /**
- * Reads the whole window, or throws. With a page count, pages are fetched through a pool of
- * `concurrency`; without one, one after another until the first short page (the seed's
- * `takeUntilInclusive`), so no request is sent past the end.
+ * Streams the whole window into `sink`, page by page in order, or throws. With a page count,
+ * pages are fetched through a pool of `concurrency`; without one, one after another until
+ * the first short page (the seed's `takeUntilInclusive`), so no request goes past the end.
  *
- * Each fetch is mapped to a settled outcome: a rejection inside an FxTS concurrent window can
- * leave the other pulls hanging. After the first failure no further page is requested.
+ * Fetching and the sink run side by side through a buffer of `2 × concurrency` pages, so
+ * memory depends on page size and concurrency, never on the window. Each fetch is mapped
+ * to a settled outcome, because a rejection inside an FxTS concurrent window can leave the
+ * other pulls hanging; after the first failure, of a page or of the sink, nothing more is
+ * requested and the failure is thrown once both sides have stopped.
  */
 export async function readWindow(
   gateway: Gateway,
@@ -36,46 +41,61 @@ export async function readWindow(
   options: ReadWindowOptions,
 ): Promise<WindowRead> {
   const count = await gateway.pageCount(query);
+  const buffer = new AsyncBuffer<Settled<Payment[]>>(options.concurrency * 2);
   let failure: unknown;
   let pages = 0;
   let listed = 0;
-  const payments = new Map<string, Payment>();
 
   const fetchPage = (page: number): Promise<Settled<Payment[]>> => {
     if (failure !== undefined) return Promise.resolve({ ok: false, error: failure });
-    if (options.pastDeadline())
+    if (options.pastDeadline()) {
       return Promise.resolve({
         ok: false,
         error: new DeadlineReached("deadline reached while reading pages"),
       });
+    }
     return settle(gateway.page(query, page));
   };
 
-  const take = (outcome: Settled<Payment[]>): void => {
-    if (!outcome.ok) {
-      failure ??= outcome.error;
-      return;
+  const produce = async (): Promise<void> => {
+    const fetched =
+      count === null
+        ? fx(range(1, Number.POSITIVE_INFINITY))
+            .toAsync()
+            .map(fetchPage)
+            .takeUntilInclusive((outcome) => !outcome.ok || outcome.value.length < query.perPage)
+        : fx(range(1, count.totalPages + 1))
+            .toAsync()
+            .map(fetchPage)
+            .chain(concurrentPool(options.concurrency))
+            .takeUntilInclusive((outcome) => !outcome.ok);
+    try {
+      await fetched.each((outcome) => buffer.push(outcome));
+    } finally {
+      buffer.close();
     }
-    pages++;
-    listed += outcome.value.length;
-    for (const payment of outcome.value)
-      payments.set(payment.pgUid, mergeSighting(payments.get(payment.pgUid), payment));
   };
 
-  if (count === null) {
-    await fx(range(1, Number.POSITIVE_INFINITY))
-      .toAsync()
-      .map(fetchPage)
-      .takeUntilInclusive((outcome) => !outcome.ok || outcome.value.length < query.perPage)
-      .each(take);
-  } else {
-    await fx(range(1, count.totalPages + 1))
-      .toAsync()
-      .map(fetchPage)
-      .chain(concurrentPool(options.concurrency))
-      .each(take);
-  }
+  const consume = async (): Promise<void> => {
+    for await (const outcome of buffer) {
+      if (!outcome.ok) {
+        failure ??= outcome.error;
+        break;
+      }
+      pages++;
+      listed += outcome.value.length;
+      try {
+        await options.sink(outcome.value);
+      } catch (error) {
+        failure ??= error;
+        break;
+      }
+    }
+    // Stop the producer: it sees `failure`, and a push it is waiting on is released.
+    buffer.abandon();
+  };
 
+  await Promise.all([produce(), consume()]);
   if (failure !== undefined) throw failure;
   // A closed window cannot change; if the pages disagree with the count, something between
   // us and the gateway is wrong, and acting on it could refund money that was kept.
@@ -85,5 +105,5 @@ export async function readWindow(
       false,
     );
   }
-  return { payments, pages };
+  return { pages, listed };
 }

@@ -1,14 +1,12 @@
 import { concurrentPool, fx } from "@fxts/core";
 import type { Gateway } from "../ports/gateway.ts";
-import type { Ledger } from "../ports/ledger.ts";
+import type { Ledger, OpenClaim } from "../ports/ledger.ts";
 import { type Logger, silentLogger } from "../ports/logger.ts";
-import type { OrderStore } from "../ports/order-store.ts";
+import { type OrderStore, StoreError } from "../ports/order-store.ts";
 import { ulid } from "../util/ulid.ts";
 import { type CancelResult, cancelOrphan } from "./cancel-orphan.ts";
-import { byPaidAtThenUid, judgeOrder, triage } from "./classify.ts";
 import type { SyncConfig } from "./config.ts";
 import { guardTrip } from "./guard.ts";
-import { lookupPaidOrders } from "./lookup-orders.ts";
 import {
   emptyCounts,
   type Finding,
@@ -19,9 +17,10 @@ import {
   type TimeWindow,
 } from "./model.ts";
 import { DeadlineReached, readWindow } from "./read-window.ts";
-import { buildReport } from "./report.ts";
+import { buildReport, REPORT_LIST_LIMIT } from "./report.ts";
 import { settle } from "./settle.ts";
 import { scheduledWindow } from "./window.ts";
+import { createWindowJudge, type WindowVerdict } from "./window-judge.ts";
 
 export interface SyncPorts {
   readonly gateway: Gateway;
@@ -61,12 +60,8 @@ class RunTally {
   }
 }
 
-interface Judged {
-  /** Every distinct payment of the window, by pg_uid. */
-  readonly payments: ReadonlyMap<string, Payment>;
-  readonly orphans: Payment[];
-  readonly flagged: Finding[];
-}
+/** Mismatches and duplicates kept for the report and the ledger; counts stay exact past it. */
+const FINDINGS_KEPT = 10_000;
 
 /**
  * One reconciliation run over a closed window: read the gateway, look up the store, judge,
@@ -157,14 +152,24 @@ export async function runSync(config: SyncConfig, ports: SyncPorts): Promise<Run
   }
 
   async function work(): Promise<RunStatus> {
-    const judged = await readAndJudge(window);
-    if (judged === undefined) return tally.deadlineReached ? "PARTIAL" : "FAILED";
-    const { orphans, flagged } = judged;
+    // Open claims are read first (a handful), so the stream can keep their payments.
+    let openClaims: OpenClaim[] = [];
+    if (!config.dryRun) {
+      try {
+        openClaims = await ports.ledger.openClaims();
+      } catch (error) {
+        tally.fail("ledger", error);
+        return "FAILED";
+      }
+    }
+    const verdict = await readAndJudge(window, new Set(openClaims.map((c) => c.pgUid)));
+    if (verdict === undefined) return tally.deadlineReached ? "PARTIAL" : "FAILED";
+    const { orphans, flagged } = verdict;
     tally.findings.push(...flagged);
 
     const { scanned, matched, mismatches, duplicates } = tally.counts;
-    const judgedCount = matched + mismatches + duplicates + orphans.length;
-    const trip = guardTrip({ orphans: orphans.length, scanned, judged: judgedCount }, config);
+    const judged = matched + mismatches + duplicates + tally.counts.orphans;
+    const trip = guardTrip({ orphans: tally.counts.orphans, scanned, judged }, config);
     if (trip !== undefined) {
       log("error", "blast-radius guard tripped: nothing cancelled", { reason: trip });
       tally.findings.push(...orphans.map((p) => wouldCancel(p, `halted: ${trip}`)));
@@ -179,7 +184,7 @@ export async function runSync(config: SyncConfig, ports: SyncPorts): Promise<Run
     }
 
     try {
-      await closeStaleClaims(judged.payments, orphans);
+      await closeStaleClaims(openClaims, verdict.watched, orphans);
       for (const finding of flagged) await ports.ledger.recordFinding(finding, runId, now());
     } catch (error) {
       // A ledger that cannot take a finding cannot be trusted with a claim either.
@@ -193,75 +198,45 @@ export async function runSync(config: SyncConfig, ports: SyncPorts): Promise<Run
     return tally.deadlineReached ? "PARTIAL" : "SUCCEEDED";
   }
 
-  async function readAndJudge(range: TimeWindow): Promise<Judged | undefined> {
-    let payments: ReadonlyMap<string, Payment>;
+  /** Streams the window through the judge; `undefined` when the run cannot act on it. */
+  async function readAndJudge(
+    range: TimeWindow,
+    watched: ReadonlySet<string>,
+  ): Promise<WindowVerdict | undefined> {
+    const judge = createWindowJudge({
+      store: ports.orders,
+      orderChunkSize: config.orderChunkSize,
+      graceStart: startedAt - config.graceSeconds * 1000,
+      // Past MAX_CANCELS_PER_RUN the guard halts, and a report lists at most 1,000.
+      orphanKeep: Math.max(config.maxCancelsPerRun, REPORT_LIST_LIMIT) + 1,
+      findingKeep: FINDINGS_KEPT,
+      watched,
+      beforeLookup: () => {
+        if (pastDeadline()) throw new DeadlineReached("deadline reached while looking up orders");
+      },
+    });
+    let verdict: WindowVerdict;
     try {
       const read = await readWindow(
         ports.gateway,
         { window: range, perPage: config.pageSize },
-        { concurrency: config.concurrency, pastDeadline },
+        { concurrency: config.concurrency, pastDeadline, sink: (page) => judge.addPage(page) },
       );
-      log("info", "window read", { pages: read.pages, payments: read.payments.size });
-      payments = read.payments;
+      verdict = await judge.finish();
+      log("info", "window read", { pages: read.pages, listed: read.listed });
     } catch (error) {
       if (error instanceof DeadlineReached) tally.deadlineReached = true;
-      else tally.fail("gateway", error);
+      else tally.fail(error instanceof StoreError ? "store" : "gateway", error);
       return undefined;
     }
-
-    const graceStart = startedAt - config.graceSeconds * 1000;
-    const byOrder = new Map<string, Payment[]>();
-    for (const payment of payments.values()) {
-      tally.counts.scanned++;
-      const place = triage(payment, graceStart);
-      if (place !== "judge") {
-        tally.counts[place]++;
-        continue;
-      }
-      const group = byOrder.get(payment.storeOrderId);
-      if (group) group.push(payment);
-      else byOrder.set(payment.storeOrderId, [payment]);
+    Object.assign(tally.counts, verdict.counts);
+    if (verdict.outOfOrder > 0) {
+      log("warn", "the gateway listed payments out of (paid_at, pg_uid) order", {
+        times: verdict.outOfOrder,
+      });
     }
-
-    if (pastDeadline()) {
-      tally.deadlineReached = true;
-      return undefined;
-    }
-    let orders: Awaited<ReturnType<typeof lookupPaidOrders>>;
-    try {
-      orders = await lookupPaidOrders(ports.orders, byOrder.keys(), config.orderChunkSize);
-    } catch (error) {
-      tally.fail("store", error);
-      return undefined;
-    }
-
-    const orphans: Payment[] = [];
-    const flagged: Finding[] = [];
-    const verdicts = [...byOrder].flatMap(([orderId, group]) =>
-      judgeOrder(orders.get(orderId), group),
-    );
-    verdicts.sort((a, b) => byPaidAtThenUid(a.payment, b.payment));
-    for (const verdict of verdicts) {
-      switch (verdict.kind) {
-        case "matched":
-          tally.counts.matched++;
-          break;
-        case "orphan":
-          orphans.push(verdict.payment);
-          break;
-        case "mismatch":
-          tally.counts.mismatches++;
-          flagged.push(verdict.finding);
-          break;
-        case "duplicate":
-          tally.counts.duplicates++;
-          flagged.push(verdict.finding);
-          break;
-      }
-    }
-    tally.counts.orphans = orphans.length;
     log("info", "judged", { ...tally.counts });
-    return { payments, orphans, flagged };
+    return verdict;
   }
 
   /**
@@ -271,11 +246,12 @@ export async function runSync(config: SyncConfig, ports: SyncPorts): Promise<Run
    * for a run (the nightly deep run) whose window holds it.
    */
   async function closeStaleClaims(
+    open: readonly OpenClaim[],
     payments: ReadonlyMap<string, Payment>,
     orphans: readonly Payment[],
   ): Promise<void> {
     const orphanUids = new Set(orphans.map((p) => p.pgUid));
-    for (const claim of await ports.ledger.openClaims()) {
+    for (const claim of open) {
       const payment = payments.get(claim.pgUid);
       if (claim.leaseUntil > now() || payment === undefined || orphanUids.has(claim.pgUid))
         continue;

@@ -36,8 +36,9 @@ export class PaymentLedger {
   readonly #answersByKey = new Map<string, StoredAnswer>();
   readonly #effectiveCancels = new Map<string, number>();
 
-  constructor(payments: readonly SimPayment[]) {
-    this.#ordered = payments.map(toEntry).sort(compareEntries);
+  constructor(payments: Iterable<SimPayment>) {
+    // Sorting an already ordered dataset is a single linear pass.
+    this.#ordered = Array.from(payments, toEntry).sort(compareEntries);
     for (const entry of this.#ordered) {
       if (this.#byUid.has(entry.payment.pg_uid)) {
         throw new Error(`duplicate pg_uid ${entry.payment.pg_uid}`);
@@ -46,15 +47,19 @@ export class PaymentLedger {
     }
   }
 
+  /** O(log n): two binary searches over the (paid_at, pg_uid) order. */
   count(window: PaymentWindow): number {
-    return this.#inWindow(window).length;
+    const { start, end } = this.#bounds(window);
+    return end - start;
   }
 
-  /** 1-based page of the window, ordered by (paid_at, pg_uid). */
+  /** 1-based page of the window, ordered by (paid_at, pg_uid); O(log n + perPage). */
   page(window: PaymentWindow, page: number, perPage: number): SimPayment[] {
-    const start = (page - 1) * perPage;
-    return this.#inWindow(window)
-      .slice(start, start + perPage)
+    const { start, end } = this.#bounds(window);
+    const first = start + (page - 1) * perPage;
+    if (first >= end) return [];
+    return this.#ordered
+      .slice(first, Math.min(first + perPage, end))
       .map((entry) => ({ ...entry.payment }));
   }
 
@@ -76,10 +81,12 @@ export class PaymentLedger {
     return this.#ordered.map((entry) => ({ ...entry.payment }));
   }
 
-  #inWindow(window: PaymentWindow): LedgerEntry[] {
-    return this.#ordered.filter(
-      (entry) => entry.paidAtMs >= window.fromMs && entry.paidAtMs < window.toMs,
-    );
+  /** `[start, end)` indexes of the window's entries: `from` inclusive, `to` exclusive. */
+  #bounds(window: PaymentWindow): { start: number; end: number } {
+    const start = lowerBound(this.#ordered, window.fromMs);
+    // A reversed window is rejected by the query parser; clamp anyway so it is empty here.
+    const end = Math.max(start, lowerBound(this.#ordered, window.toMs));
+    return { start, end };
   }
 
   #applyCancel(pgUid: string, now: Date): ApiAnswer {
@@ -116,6 +123,18 @@ function replayOrReject(stored: StoredAnswer, pgUid: string, key: string): Cance
     `Idempotency-Key ${key} was already used for payment ${stored.pgUid}`,
   );
   return { answer, replayed: false };
+}
+
+/** First index whose paid_at is at or after `ms` (entries are sorted by paid_at first). */
+function lowerBound(entries: readonly LedgerEntry[], ms: number): number {
+  let low = 0;
+  let high = entries.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if ((entries[middle] as LedgerEntry).paidAtMs < ms) low = middle + 1;
+    else high = middle;
+  }
+  return low;
 }
 
 function toEntry(payment: SimPayment): LedgerEntry {

@@ -21,7 +21,8 @@ export const SIMULATOR_API_KEY = "sim_test_key";
 export const DEFAULT_PER_PAGE = 3;
 
 export interface PgSimulatorOptions {
-  payments: readonly SimPayment[];
+  /** Copied in; any iterable, so a large dataset can be generated without a second array. */
+  payments: Iterable<SimPayment>;
   apiKey?: string;
   /** per_page when the query omits it; 1..100. */
   defaultPerPage?: number;

@@ -1,0 +1,178 @@
+import type { OrderStore } from "../ports/order-store.ts";
+import { CompactStringTable } from "../util/compact-table.ts";
+import { byPaidAtThenUid, judgeAccepted, triage } from "./classify.ts";
+import { lookupPaidOrders } from "./lookup-orders.ts";
+import { emptyCounts, type Finding, type Payment, type RunCounts } from "./model.ts";
+
+export interface WindowJudgeOptions {
+  readonly store: OrderStore;
+  readonly orderChunkSize: number;
+  /** Payments paid at or after this are in the grace period. */
+  readonly graceStart: number;
+  /** Orphans kept in full; past this many the guard halts the run anyway. */
+  readonly orphanKeep: number;
+  /** Findings kept for the report and the ledger; counts stay exact beyond it. */
+  readonly findingKeep: number;
+  /** pg_uids with an open claim: their payments are kept so stale claims can be closed. */
+  readonly watched: ReadonlySet<string>;
+  /** Checked before each store lookup. */
+  readonly beforeLookup: () => void;
+}
+
+export interface WindowVerdict {
+  readonly counts: RunCounts;
+  /** In (paid_at, pg_uid) order; complete unless `orphansDropped`. */
+  readonly orphans: Payment[];
+  readonly orphansDropped: boolean;
+  readonly flagged: Finding[];
+  /** Payments of the window that have an open claim. */
+  readonly watched: ReadonlyMap<string, Payment>;
+  /** Pages that broke the gateway's (paid_at, pg_uid) order; 0 for a well-behaved gateway. */
+  readonly outOfOrder: number;
+}
+
+/**
+ * Judges a window as it streams past, holding only what a verdict needs: the orders'
+ * lookups one chunk at a time, the orphans (few, and capped), the findings (capped), and
+ * for each paid order the first payment accepted for it (in a compact off-heap table), so a
+ * second payment for the same order is recognised however far apart the two are.
+ */
+export function createWindowJudge(options: WindowJudgeOptions) {
+  const counts = emptyCounts();
+  const orphans: Payment[] = [];
+  const orphanUids = new Set<string>();
+  let orphansDropped = false;
+  const flagged: Finding[] = [];
+  const watched = new Map<string, Payment>();
+  const acceptedByOrder = new CompactStringTable();
+  /** Duplicate findings per order, so each lists every other payment of its order. */
+  const duplicateGroups = new Map<string, { accepted: string; findings: Finding[] }>();
+  // pg_uids of the previous and current page: in a sorted listing a repeat can only sit
+  // next to its first sighting, so this catches repeats without remembering the window.
+  let previousPage = new Set<string>();
+  let currentPage = new Set<string>();
+  let last: Payment | undefined;
+  let outOfOrder = 0;
+  let pending: Payment[] = [];
+  let pendingOrders = new Set<string>();
+
+  const keepFinding = (finding: Finding) => {
+    if (flagged.length < options.findingKeep) flagged.push(finding);
+  };
+
+  /** A repeat that slipped past the page-level check, e.g. from an unsorted gateway. */
+  const repeatSighting = () => {
+    counts.scanned--;
+  };
+
+  const addOrphan = (payment: Payment) => {
+    if (orphanUids.has(payment.pgUid)) return repeatSighting();
+    counts.orphans++;
+    if (orphans.length >= options.orphanKeep) {
+      orphansDropped = true;
+      return;
+    }
+    orphans.push(payment);
+    orphanUids.add(payment.pgUid);
+  };
+
+  const addDuplicate = (
+    payment: Payment,
+    orderId: string,
+    accepted: string,
+    orderAmount: number,
+  ) => {
+    const group = duplicateGroups.get(orderId) ?? { accepted, findings: [] };
+    duplicateGroups.set(orderId, group);
+    const others = [accepted, ...group.findings.map((f) => f.pgUid)];
+    const finding: Finding = {
+      kind: "DUPLICATE_PAYMENT",
+      pgUid: payment.pgUid,
+      storeOrderId: payment.storeOrderId,
+      pgAmount: payment.amount,
+      orderAmount,
+      otherPgUids: others,
+      reason: `order ${orderId} has more than one paid payment; ${accepted} is presumed accepted`,
+    };
+    // Earlier surplus payments of this order learn about this one too.
+    group.findings = group.findings.map((f) => ({
+      ...f,
+      otherPgUids: [...(f.otherPgUids ?? []), payment.pgUid],
+    }));
+    group.findings.push(finding);
+    counts.duplicates++;
+  };
+
+  async function judgePending(): Promise<void> {
+    if (pending.length === 0) return;
+    const batch = pending.sort(byPaidAtThenUid);
+    pending = [];
+    pendingOrders = new Set();
+    options.beforeLookup();
+    const orders = await lookupPaidOrders(
+      options.store,
+      new Set(batch.map((p) => p.storeOrderId)),
+      options.orderChunkSize,
+    );
+    for (const payment of batch) {
+      const order = orders.get(payment.storeOrderId);
+      if (order === undefined) {
+        addOrphan(payment);
+        continue;
+      }
+      // The store names the payment it accepted: any other is surplus and safe to cancel.
+      if (order.pgUid !== undefined && order.pgUid !== payment.pgUid) {
+        addOrphan(payment);
+        continue;
+      }
+      if (order.pgUid === undefined) {
+        const accepted = acceptedByOrder.get(order.id);
+        if (accepted === payment.pgUid) {
+          repeatSighting();
+          continue;
+        }
+        if (accepted !== undefined) {
+          addDuplicate(payment, order.id, accepted, order.amount);
+          continue;
+        }
+        acceptedByOrder.setIfAbsent(order.id, payment.pgUid);
+      }
+      const verdict = judgeAccepted(payment, order);
+      if (verdict.kind === "matched") counts.matched++;
+      else if (verdict.kind === "mismatch") {
+        counts.mismatches++;
+        keepFinding(verdict.finding);
+      }
+    }
+  }
+
+  return {
+    async addPage(page: readonly Payment[]): Promise<void> {
+      previousPage = currentPage;
+      currentPage = new Set();
+      for (const payment of page) {
+        if (previousPage.has(payment.pgUid) || currentPage.has(payment.pgUid)) continue;
+        currentPage.add(payment.pgUid);
+        if (last !== undefined && byPaidAtThenUid(last, payment) > 0) outOfOrder++;
+        last = payment;
+        counts.scanned++;
+        if (options.watched.has(payment.pgUid)) watched.set(payment.pgUid, payment);
+        const place = triage(payment, options.graceStart);
+        if (place !== "judge") {
+          counts[place]++;
+          continue;
+        }
+        pending.push(payment);
+        pendingOrders.add(payment.storeOrderId);
+        if (pendingOrders.size >= options.orderChunkSize) await judgePending();
+      }
+    },
+
+    async finish(): Promise<WindowVerdict> {
+      await judgePending();
+      for (const group of duplicateGroups.values())
+        for (const finding of group.findings) keepFinding(finding);
+      return { counts, orphans, orphansDropped, flagged, watched, outOfOrder };
+    },
+  };
+}
