@@ -1,7 +1,8 @@
-import { concurrentPool, fx, range } from "@fxts/core";
+import { fx, range } from "@fxts/core";
 import type { Gateway, PageQuery } from "../ports/gateway.ts";
 import { GatewayError } from "../ports/gateway.ts";
 import { AsyncBuffer } from "../util/async-buffer.ts";
+import { orderedPool } from "../util/ordered-pool.ts";
 import type { Payment } from "./model.ts";
 import { type Settled, settle } from "./settle.ts";
 
@@ -66,8 +67,7 @@ export async function readWindow(
             .takeUntilInclusive((outcome) => !outcome.ok || outcome.value.length < query.perPage)
         : fx(range(1, count.totalPages + 1))
             .toAsync()
-            .map(fetchPage)
-            .chain(concurrentPool(options.concurrency))
+            .chain(orderedPool(options.concurrency, fetchPage))
             .takeUntilInclusive((outcome) => !outcome.ok);
     try {
       await fetched.each((outcome) => buffer.push(outcome));

@@ -1,8 +1,9 @@
-import { concurrentPool, fx } from "@fxts/core";
+import { fx } from "@fxts/core";
 import type { Gateway } from "../ports/gateway.ts";
 import type { Ledger, OpenClaim } from "../ports/ledger.ts";
 import { type Logger, silentLogger } from "../ports/logger.ts";
 import { type OrderStore, StoreError } from "../ports/order-store.ts";
+import { orderedPool } from "../util/ordered-pool.ts";
 import { ulid } from "../util/ulid.ts";
 import { type CancelResult, cancelOrphan } from "./cancel-orphan.ts";
 import type { SyncConfig } from "./config.ts";
@@ -296,17 +297,17 @@ export async function runSync(config: SyncConfig, ports: SyncPorts): Promise<Run
       maxAttempts: config.maxCancelAttempts,
       reason: config.cancelReason,
     };
+    const cancelOne = async (payment: Payment) => {
+      if (tally.lockLost) return { payment, outcome: undefined };
+      if (pastDeadline()) {
+        tally.deadlineReached = true;
+        return { payment, outcome: undefined };
+      }
+      return { payment, outcome: await settle(cancelOrphan(payment, ctx)) };
+    };
     await fx(orphans)
       .toAsync()
-      .map(async (payment) => {
-        if (tally.lockLost) return { payment, outcome: undefined };
-        if (pastDeadline()) {
-          tally.deadlineReached = true;
-          return { payment, outcome: undefined };
-        }
-        return { payment, outcome: await settle(cancelOrphan(payment, ctx)) };
-      })
-      .chain(concurrentPool(config.concurrency))
+      .chain(orderedPool(config.concurrency, cancelOne))
       .each(({ payment, outcome }) => {
         if (outcome === undefined) return;
         if (outcome.ok) tallyCancel(outcome.value);
