@@ -12,10 +12,7 @@ export interface RequestBudgetOptions {
   readonly maxRps: number;
   readonly now?: () => number;
   readonly sleep?: (ms: number) => Promise<void>;
-  /**
-   * Extra spacing on top of one second. Requests leave here in order but reach the gateway
-   * with a little network jitter; without slack the gateway could count `maxRps + 1` in a span.
-   */
+  /** Extra time on top of each second, for the jitter between leaving here and arriving there. */
   readonly slackMs?: number;
 }
 
@@ -31,9 +28,11 @@ export function createRequestBudget(options: RequestBudgetOptions): RequestBudge
 
   let inFlight = 0;
   const slotWaiters: Array<() => void> = [];
-  // Start times of the most recent `maxRps` requests: a sliding log, so the limit holds
-  // for every span, not just on average.
-  const starts: number[] = [];
+  // A token bucket that holds one token: starts are paced evenly, `interval` apart, so no
+  // burst can form. A bucket that let `maxRps` go at once would, after a little network
+  // jitter, let the gateway count `maxRps + 1` in a one-second span.
+  const interval = span / maxRps;
+  let nextStart = Number.NEGATIVE_INFINITY;
   let rateGate: Promise<void> = Promise.resolve();
 
   async function takeSlot(): Promise<void> {
@@ -53,13 +52,12 @@ export function createRequestBudget(options: RequestBudgetOptions): RequestBudge
 
   async function waitForRate(): Promise<void> {
     for (;;) {
-      const oldest = starts.length < maxRps ? undefined : starts[starts.length - maxRps];
-      const wait = oldest === undefined ? 0 : oldest + span - now();
-      if (wait <= 0) break;
+      const wait = nextStart - now();
+      // Below the clock's millisecond, a timer would only add its own delay.
+      if (wait < 1) break;
       await sleep(wait);
     }
-    starts.push(now());
-    if (starts.length > maxRps) starts.splice(0, starts.length - maxRps);
+    nextStart = Math.max(now(), nextStart) + interval;
   }
 
   function takeRate(): Promise<void> {
