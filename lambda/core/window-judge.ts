@@ -76,6 +76,20 @@ export function createWindowJudge(options: WindowJudgeOptions) {
     orphanUids.add(payment.pgUid);
   };
 
+  /** Takes back a paid sighting still waiting for its lookup, or already an orphan. */
+  const withdraw = (pgUid: string): boolean => {
+    const waiting = pending.findIndex((p) => p.pgUid === pgUid);
+    if (waiting >= 0) {
+      pending.splice(waiting, 1);
+      return true;
+    }
+    if (!orphanUids.delete(pgUid)) return false;
+    const index = orphans.findIndex((p) => p.pgUid === pgUid);
+    if (index >= 0) orphans.splice(index, 1);
+    counts.orphans--;
+    return true;
+  };
+
   const addDuplicate = (
     payment: Payment,
     orderId: string,
@@ -151,6 +165,13 @@ export function createWindowJudge(options: WindowJudgeOptions) {
       previousPage = currentPage;
       currentPage = new Set();
       for (const payment of page) {
+        if (payment.status !== "paid" && withdraw(payment.pgUid)) {
+          // A later sighting says it is no longer paid (a gateway that lists a payment's
+          // events, like Toss): doubt never turns into a refund, so it stops being judged.
+          counts.ignored++;
+          if (options.watched.has(payment.pgUid)) watched.set(payment.pgUid, payment);
+          continue;
+        }
         if (previousPage.has(payment.pgUid) || currentPage.has(payment.pgUid)) continue;
         currentPage.add(payment.pgUid);
         if (last !== undefined && byPaidAtThenUid(last, payment) > 0) outOfOrder++;

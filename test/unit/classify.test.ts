@@ -128,3 +128,30 @@ describe("the window judge", () => {
     expect(verdict.outOfOrder).toBeGreaterThan(0);
   });
 });
+
+describe("the window judge with event-style listings", () => {
+  it("drops an orphan when a later sighting of the same payment is not paid", async () => {
+    const paid = payment("A", 1, 100, at(90));
+    const verdict = await judgeWindow(
+      [
+        [paid, payment("B", 2, 100, at(85))],
+        [payment("C", 3, 100, at(80))],
+        [{ ...paid, status: "cancelled" }],
+      ],
+      [{ id: "3", amount: 100 }],
+      1,
+    );
+    expect(verdict.orphans.map((p) => p.pgUid)).toEqual(["B"]);
+    expect(verdict.counts).toMatchObject({ scanned: 3, orphans: 1, matched: 1, ignored: 1 });
+  });
+
+  it("also when the later sighting arrives before the paid one was looked up", async () => {
+    const paid = payment("A", 1, 100, at(90));
+    const verdict = await judgeWindow(
+      [[paid, payment("B", 2, 100, at(85))], [{ ...paid, status: "cancelled" }]],
+      [],
+    );
+    expect(verdict.orphans.map((p) => p.pgUid)).toEqual(["B"]);
+    expect(verdict.counts).toMatchObject({ scanned: 2, orphans: 1, ignored: 1 });
+  });
+});
