@@ -308,6 +308,44 @@ export const createDynamoDbLedger = ({ client, tableName }: DynamoDbLedgerOption
     return busyAfterRaces(lastSeen, request.now);
   };
 
+  /**
+   * Moves a claim still `CLAIMED` to its final state when `condition` also holds, and drops
+   * its open-claim marker once closed. `false` when the condition failed.
+   */
+  const closeClaim = async (
+    pgUid: string,
+    runId: string,
+    now: number,
+    state: FinalCancelState,
+    detail: string | undefined,
+    condition: { expression: string; names: string[]; values: Item },
+  ): Promise<boolean> => {
+    const assignments: Item = { state, updatedAt: iso(now), finishedBy: runId };
+    if (detail !== undefined) {
+      assignments.detail = detail;
+      if (state === "FAILED") assignments.lastError = detail;
+    }
+    const attributes = Object.keys(assignments);
+    const closed = await writeIf(() =>
+      client.send(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: cancelKey(pgUid),
+          UpdateExpression: setExpression(attributes),
+          ConditionExpression: `#state = :claimed AND ${condition.expression}`,
+          ExpressionAttributeNames: names(...attributes, ...condition.names),
+          ExpressionAttributeValues: {
+            ...placeholders(assignments),
+            ":claimed": "CLAIMED",
+            ...condition.values,
+          },
+        }),
+      ),
+    );
+    if (closed) await unmarkOpen(pgUid);
+    return closed;
+  };
+
   const completeCancel = async (
     pgUid: string,
     runId: string,
@@ -315,30 +353,12 @@ export const createDynamoDbLedger = ({ client, tableName }: DynamoDbLedgerOption
     now: number,
     detail?: string,
   ): Promise<void> => {
-    const assignments: Item = { state, updatedAt: iso(now), finishedBy: runId };
-    if (detail !== undefined) {
-      assignments.detail = detail;
-      if (state === "FAILED") assignments.lastError = detail;
-    }
-    const attributes = Object.keys(assignments);
     // A failed condition means another run took the claim over; it finishes with the same key.
-    const closed = await writeIf(() =>
-      client.send(
-        new UpdateCommand({
-          TableName: tableName,
-          Key: cancelKey(pgUid),
-          UpdateExpression: setExpression(attributes),
-          ConditionExpression: "#state = :claimed AND #owner = :runId",
-          ExpressionAttributeNames: names(...attributes, "owner"),
-          ExpressionAttributeValues: {
-            ...placeholders(assignments),
-            ":claimed": "CLAIMED",
-            ":runId": runId,
-          },
-        }),
-      ),
-    );
-    if (closed) await unmarkOpen(pgUid);
+    await closeClaim(pgUid, runId, now, state, detail, {
+      expression: "#owner = :runId",
+      names: ["owner"],
+      values: { ":runId": runId },
+    });
   };
 
   const openClaims = async (): Promise<OpenClaim[]> => {
@@ -374,36 +394,19 @@ export const createDynamoDbLedger = ({ client, tableName }: DynamoDbLedgerOption
     return open;
   };
 
-  const closeExpiredClaim = async (
+  const closeExpiredClaim = (
     pgUid: string,
     runId: string,
     now: number,
     state: FinalCancelState,
     detail: string,
-  ): Promise<boolean> => {
-    const assignments: Item = { state, updatedAt: iso(now), finishedBy: runId, detail };
-    if (state === "FAILED") assignments.lastError = detail;
-    const attributes = Object.keys(assignments);
-    const closed = await writeIf(() =>
-      client.send(
-        new UpdateCommand({
-          TableName: tableName,
-          Key: cancelKey(pgUid),
-          UpdateExpression: setExpression(attributes),
-          // Only a claim nobody holds any more: a live owner may be mid-call.
-          ConditionExpression: "#state = :claimed AND #leaseUntil <= :now",
-          ExpressionAttributeNames: names(...attributes, "leaseUntil"),
-          ExpressionAttributeValues: {
-            ...placeholders(assignments),
-            ":claimed": "CLAIMED",
-            ":now": now,
-          },
-        }),
-      ),
-    );
-    if (closed) await unmarkOpen(pgUid);
-    return closed;
-  };
+  ): Promise<boolean> =>
+    // Only a claim nobody holds any more: a live owner may be mid-call.
+    closeClaim(pgUid, runId, now, state, detail, {
+      expression: "#leaseUntil <= :now",
+      names: ["leaseUntil"],
+      values: { ":now": now },
+    });
 
   const releaseCancel = async (
     pgUid: string,
