@@ -148,30 +148,17 @@ export function createRetryingHttp(options: RetryingHttpOptions): RetryingHttp {
   };
 }
 
-/** The `code` of the contract's error body, when there is one. */
-export function errorCode(json: unknown): string | undefined {
-  if (
-    typeof json === "object" &&
-    json !== null &&
-    "code" in json &&
-    typeof json.code === "string"
-  ) {
-    return json.code;
-  }
-  return undefined;
+/** A string field of a JSON error body, when there is one: `code`, `message`, `type`... */
+export function stringField(json: unknown, field: string): string | undefined {
+  if (typeof json !== "object" || json === null) return undefined;
+  const value: unknown = (json as Record<string, unknown>)[field];
+  return typeof value === "string" ? value : undefined;
 }
 
-export function errorMessage(json: unknown): string | undefined {
-  if (
-    typeof json === "object" &&
-    json !== null &&
-    "message" in json &&
-    typeof json.message === "string"
-  ) {
-    return json.message;
-  }
-  return undefined;
-}
+/** The `code` of the contract's error body, when there is one. */
+export const errorCode = (json: unknown): string | undefined => stringField(json, "code");
+
+export const errorMessage = (json: unknown): string | undefined => stringField(json, "message");
 
 // Logs and errors carry the path only: a query string is harmless here, but a URL with
 // credentials in it must never reach a log.
