@@ -1,5 +1,5 @@
 import { Logger as PowertoolsLogger } from "@aws-lambda-powertools/logger";
-import { MetricUnit, Metrics } from "@aws-lambda-powertools/metrics";
+import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import type { RunReport } from "../core/model.ts";
 import type { LogFields, Logger } from "../ports/logger.ts";
 import { METRICS_NAMESPACE, RUN_METRICS, SERVICE_NAME } from "./metric-names.ts";

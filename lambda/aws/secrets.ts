@@ -96,7 +96,10 @@ function checkedUrl(url: string, variable: string): string {
     throw new ConfigError(variable, "the secret's URL is not a valid URL");
   }
   if (!POSTGRES_PROTOCOLS.includes(parsed.protocol)) {
-    throw new ConfigError(variable, "the secret's URL must start with postgres:// or postgresql://");
+    throw new ConfigError(
+      variable,
+      "the secret's URL must start with postgres:// or postgresql://",
+    );
   }
   return url;
 }

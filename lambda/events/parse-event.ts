@@ -37,7 +37,11 @@ const isObject = (value: unknown): value is JsonObject =>
   typeof value === "object" && value !== null && !Array.isArray(value);
 
 const describe = (value: unknown): string =>
-  value === null ? "null" : Array.isArray(value) ? "an array" : `${typeof value} ${JSON.stringify(value)}`;
+  value === null
+    ? "null"
+    : Array.isArray(value)
+      ? "an array"
+      : `${typeof value} ${JSON.stringify(value)}`;
 
 const isScheduledEvent = (event: JsonObject): boolean =>
   event["detail-type"] === "Scheduled Event" && event.source === "aws.events";

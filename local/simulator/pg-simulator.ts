@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { type ApiAnswer, errorAnswer, invalidRequest, notFound, okAnswer } from "./answers.ts";
@@ -108,6 +109,8 @@ const CANCEL_PATH = /^\/v1\/payments\/([^/]+)\/cancel$/;
 export async function startPgSimulator(options: PgSimulatorOptions): Promise<PgSimulator> {
   const config = resolveConfig(options);
   const shutdown = new AbortController();
+  // Every request parked in latency listens on this signal; hundreds at once are normal.
+  setMaxListeners(0, shutdown.signal);
   const context: ServerContext = {
     config,
     ledger: new PaymentLedger(options.payments),

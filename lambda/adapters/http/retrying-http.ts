@@ -37,6 +37,11 @@ export interface RetryingHttpOptions {
   readonly retry?: RetryPolicy;
   readonly sleep?: (ms: number) => Promise<void>;
   readonly random?: () => number;
+  /**
+   * Answers the gateway means as "not now, same request later", beyond 429 and 5xx: e.g.
+   * Toss's `409 IDEMPOTENT_REQUEST_PROCESSING`. They are retried like a 503.
+   */
+  readonly isTransient?: (status: number, json: unknown) => boolean;
 }
 
 export type RetryingHttp = (request: HttpRequest) => Promise<HttpAnswer>;
@@ -120,7 +125,7 @@ export function createRetryingHttp(options: RetryingHttpOptions): RetryingHttp {
           ),
         };
       }
-      if (!isTransientStatus(response.status))
+      if (!isTransientStatus(response.status) && !options.isTransient?.(response.status, json))
         return { kind: "answer", answer: { status: response.status, json } };
       const retryAfterMs = parseRetryAfter(response.headers.get("retry-after"));
       return {
@@ -129,7 +134,7 @@ export function createRetryingHttp(options: RetryingHttpOptions): RetryingHttp {
           `${request.method} ${pathOf(request.url)} answered ${response.status}`,
           true,
           response.status,
-          errorCode(json),
+          errorCode(json) ?? stringField(json, "type"),
         ),
         ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
       };

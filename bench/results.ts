@@ -1,0 +1,73 @@
+// The shape of bench/results.json, shared by the runner, the chart and the README table.
+
+export interface Machine {
+  cpu: string;
+  cores: number;
+  memoryGiB: number;
+  node: string;
+  platform: string;
+  date: string;
+}
+
+export interface PaysyncResult {
+  /** The run report's status, or why there is none. */
+  status: string;
+  exitCode: number | null;
+  /** main(["sync", "--once", "--json"]) inside the sync process: connect, run, close. */
+  wallMs: number | null;
+  /** The run report's durationMs (runSync alone). */
+  runMs: number | null;
+  /** Spawn to exit, module loading included. */
+  processMs: number;
+  /** Loading the CLI's modules through tsx, before main(). */
+  loadMs: number | null;
+  /** User + system CPU of the sync process during main(). */
+  cpuMs: number | null;
+  boundMs: number;
+  ratio: number | null;
+  /** getrusage maxRSS of the sync process, reported by itself at the end. */
+  peakRssMiB: number | null;
+  /** maxRSS right after the CLI's modules were loaded, before main() ran. */
+  loadRssMiB: number | null;
+  paymentsPerSecond: number | null;
+  counts: Record<string, number> | null;
+  expectedCancelled: number;
+  /** The simulator's own count of payments cancelled, and of payments cancelled twice. */
+  effectiveCancels: number | null;
+  doubleCancels: number | null;
+  /** Where the time went, in ms from the start of main(). */
+  timeline: Record<string, number | null>;
+  gateway: Record<string, unknown>;
+  store: Record<string, unknown>;
+  ledger: Record<string, unknown>;
+  problems: string[];
+}
+
+export interface BaselineResult {
+  finished: boolean;
+  /** From its first request to its last cancel; null when it did not finish. */
+  wallMs: number | null;
+  processMs: number;
+  limitMs: number;
+  /** Its own maxRSS when it finished, else the last VmHWM read before it was killed. */
+  peakRssMiB: number | null;
+  scanned: number | null;
+  cancelled: number | null;
+  effectiveCancels: number | null;
+  /** How far it got (its last progress line) when it was stopped. */
+  progress: Record<string, unknown> | null;
+  phases: Record<string, number> | null;
+  problems: string[];
+}
+
+export interface Row {
+  n: number;
+  paysync: PaysyncResult;
+  baseline: BaselineResult | null;
+}
+
+export interface Results {
+  machine: Machine;
+  settings: Record<string, number | string>;
+  rows: Row[];
+}

@@ -1,0 +1,474 @@
+// npm run bench: paysync against the gateway-bound floor and against the seed's approach.
+//
+// For each N (BENCH_SIZES, default 10000,100000,1000000):
+//   1. start the gateway simulator, the store (PGlite over the wire protocol) and DynamoDB
+//      (dynalite), each in its own process (bench/services.ts), with N payments and N orders;
+//   2. run `paysync sync --once --json` in a process of its own (bench/sync-process.mjs) and
+//      read its report, its time and its peak RSS;
+//   3. start fresh services and run the seed-style baseline (bench/seed-style.ts) in its own
+//      process, killed after BENCH_BASELINE_LIMIT_S (600) seconds.
+// Then it prints the table and writes bench/results.json, bench/results.svg and the README's
+// "Benchmark" section. Progress goes to stderr; BENCH_BASELINE=off skips the baseline.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { renderChart } from "./chart.ts";
+import { type Child, installReaper, spawnChild } from "./children.ts";
+import {
+  API_KEY,
+  CONCURRENCY,
+  expectedOrphans,
+  LATENCY_MS,
+  lowerBoundMs,
+  ORDER_CHUNK_SIZE,
+  PAGE_SIZE,
+  pagesOf,
+} from "./dataset.ts";
+import type { BaselineResult, Machine, PaysyncResult, Results, Row } from "./results.ts";
+import { formatTable, updateReadme } from "./table.ts";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const BENCH = path.join(ROOT, "bench");
+const SERVICES_READY_MS = 5 * 60_000;
+const SYNC_LIMIT_MS = 15 * 60_000;
+const STATS_ANSWER_MS = 30_000;
+const STOP_MS = 10_000;
+/** The most PG_MAX_RPS allows; 16 in flight at 50 ms each cannot pass 320 a second. */
+const MAX_RPS = 10_000;
+
+const started = Date.now();
+function log(line: string): void {
+  const elapsed = ((Date.now() - started) / 1000).toFixed(1).padStart(6);
+  process.stderr.write(`[bench ${elapsed}s] ${line}\n`);
+}
+
+function loudly(line: string): void {
+  process.stderr.write(`\n!!!!!!!! ${line}\n\n`);
+}
+
+function parseSizes(raw: string | undefined): number[] {
+  if (raw === undefined || raw.trim() === "") return [10_000, 100_000, 1_000_000];
+  const sizes = raw.split(",").map((part) => Number(part.trim()));
+  for (const n of sizes) {
+    if (!Number.isSafeInteger(n) || n < PAGE_SIZE) {
+      throw new Error(`BENCH_SIZES: each size must be an integer >= ${PAGE_SIZE}, got ${raw}`);
+    }
+  }
+  return sizes;
+}
+
+function parseSeconds(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw.trim() === "") return fallback;
+  const value = Number(raw);
+  if (!(Number.isFinite(value) && value > 0)) throw new Error(`${name} must be seconds > 0`);
+  return value;
+}
+
+/** Children get a clean environment: nothing from the caller's shell leaks into a run. */
+function baseEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" };
+  for (const name of ["PATH", "HOME", "TMPDIR", "LANG", "TZ"]) {
+    const value = process.env[name];
+    if (value !== undefined) env[name] = value;
+  }
+  return env;
+}
+
+function machine(): Machine {
+  const cpus = os.cpus();
+  return {
+    cpu: cpus[0]?.model.trim() ?? "unknown",
+    cores: cpus.length,
+    memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
+    node: process.version,
+    platform: `${os.platform()} ${os.release()}`,
+    date: new Date().toISOString(),
+  };
+}
+
+// ---------------------------------------------------------------- services
+
+type Role = "gateway" | "store" | "ledger";
+
+interface Service {
+  role: Role;
+  url: string;
+  child: Child;
+}
+
+async function startService(role: Role, n: number, nowMs: number): Promise<Service> {
+  const child = spawnChild(
+    `${role} service`,
+    [
+      "--import",
+      "tsx",
+      path.join(BENCH, "services.ts"),
+      "--role",
+      role,
+      "--n",
+      String(n),
+      "--now",
+      String(nowMs),
+    ],
+    { env: baseEnv(), onStderr: (line) => log(`  [${role}] ${line}`) },
+  );
+  try {
+    const ready = JSON.parse(
+      await child.nextLine((line) => line.includes('"ready"'), SERVICES_READY_MS),
+    ) as { url: string; startMs: number };
+    log(`  ${role} ready in ${(ready.startMs / 1000).toFixed(1)} s (pid ${child.pid})`);
+    return { role, url: ready.url, child };
+  } catch (error) {
+    child.kill();
+    throw error;
+  }
+}
+
+async function startServices(roles: readonly Role[], n: number, nowMs: number) {
+  const settled = await Promise.allSettled(roles.map((role) => startService(role, n, nowMs)));
+  const services = settled.flatMap((s) => (s.status === "fulfilled" ? [s.value] : []));
+  const failed = settled.find((s) => s.status === "rejected");
+  if (failed) {
+    await stopServices(services);
+    throw failed.reason;
+  }
+  return new Map(services.map((s) => [s.role, s]));
+}
+
+async function serviceStats(service: Service | undefined): Promise<Record<string, unknown>> {
+  if (!service) return {};
+  try {
+    const answer = service.child.nextLine((line) => line.includes('"stats"'), STATS_ANSWER_MS);
+    service.child.write("stats");
+    const parsed = JSON.parse(await answer) as {
+      stats: Record<string, unknown>;
+      maxRssKiB: number;
+    };
+    return { ...parsed.stats, peakRssMiB: Math.round(parsed.maxRssKiB / 1024) };
+  } catch (error) {
+    log(`  could not read ${service.role} stats: ${(error as Error).message}`);
+    return {};
+  }
+}
+
+async function stopServices(services: Iterable<Service>): Promise<void> {
+  await Promise.all(
+    [...services].map(async (service) => {
+      service.child.write("stop");
+      const exit = await service.child.waitExit(STOP_MS);
+      if (exit.timedOut) log(`  ${service.role} did not stop in time and was killed`);
+    }),
+  );
+}
+
+// ---------------------------------------------------------------- paysync
+
+const num = (value: unknown): number | null => (typeof value === "number" ? value : null);
+
+async function runPaysync(n: number): Promise<PaysyncResult> {
+  const nowMs = Date.now();
+  log(`N=${n}: starting the gateway, the store and the ledger`);
+  const services = await startServices(["gateway", "store", "ledger"], n, nowMs);
+  const scratch = mkdtempSync(path.join(os.tmpdir(), "paysync-bench-"));
+  const statsFile = path.join(scratch, "sync-stats.json");
+  const expected = expectedOrphans(n);
+  const boundMs = lowerBoundMs(n);
+  const problems: string[] = [];
+  try {
+    const env: NodeJS.ProcessEnv = {
+      ...baseEnv(),
+      PG_BASE_URL: services.get("gateway")?.url,
+      PG_API_KEY: API_KEY,
+      STORE_DATABASE_URL: services.get("store")?.url,
+      DYNAMODB_ENDPOINT: services.get("ledger")?.url,
+      LEDGER_TABLE: `paysync_bench_${n}_${nowMs}`,
+      PG_PAGE_SIZE: String(PAGE_SIZE),
+      PG_CONCURRENCY: String(CONCURRENCY),
+      PG_MAX_RPS: String(MAX_RPS),
+      ORDER_CHUNK_SIZE: String(ORDER_CHUNK_SIZE),
+      MAX_CANCELS_PER_RUN: String(n),
+      MAX_ORPHAN_RATIO: "1",
+      LOG_LEVEL: "warn",
+      BENCH_STATS_FILE: statsFile,
+    };
+    log(`N=${n}: paysync sync --once (${pagesOf(n)} pages, ${expected} orphans expected)`);
+    let stderrLines = 0;
+    const sync = spawnChild("sync", [path.join(BENCH, "sync-process.mjs")], {
+      env,
+      onStderr: (line) => {
+        stderrLines += 1;
+        if (stderrLines <= 20) log(`  [sync] ${line}`);
+        else if (stderrLines === 21) log("  [sync] (further log lines not shown)");
+      },
+    });
+    const exit = await sync.waitExit(SYNC_LIMIT_MS);
+    if (exit.timedOut) problems.push(`killed after ${SYNC_LIMIT_MS / 60_000} minutes`);
+
+    const reportLines = sync.stdoutLines.filter((line) => line.trim() !== "");
+    if (reportLines.length !== 1) {
+      problems.push(`stdout had ${reportLines.length} non-empty lines, expected one JSON report`);
+    }
+    let report: { status?: string; durationMs?: number; counts?: Record<string, number> } = {};
+    try {
+      report = JSON.parse(reportLines.at(-1) ?? "{}");
+    } catch {
+      problems.push("stdout is not a JSON report");
+    }
+    let stats: {
+      exitCode?: number;
+      mainMs?: number;
+      mainStartedAt?: number;
+      maxRssKiB?: number;
+      loadRssKiB?: number;
+      loadMs?: number;
+      mainCpuMs?: number;
+    } = {};
+    try {
+      stats = JSON.parse(readFileSync(statsFile, "utf8"));
+    } catch {
+      problems.push("the sync process wrote no stats (it crashed or was killed)");
+    }
+    const gateway = await serviceStats(services.get("gateway"));
+    const store = await serviceStats(services.get("store"));
+    const ledger = await serviceStats(services.get("ledger"));
+
+    const counts = report.counts ?? null;
+    // Without a report there was no run to time (a configuration error exits at once).
+    const wallMs = report.status === undefined ? null : (stats.mainMs ?? null);
+    const peakKiB = stats.maxRssKiB ?? exit.polledPeakKiB;
+    if (report.status !== "SUCCEEDED") problems.push(`status ${report.status ?? "missing"}`);
+    if (counts?.cancelled !== expected) {
+      problems.push(`cancelled ${counts?.cancelled ?? "?"}, expected ${expected}`);
+    }
+    if (num(gateway.effectiveCancels) !== expected) {
+      problems.push(`the simulator saw ${String(gateway.effectiveCancels)} effective cancels`);
+    }
+    if (num(gateway.doubleCancels) !== 0) {
+      problems.push(`${String(gateway.doubleCancels)} payments were cancelled twice`);
+    }
+    const at = (epoch: unknown, plus = 0) =>
+      typeof epoch === "number" && stats.mainStartedAt !== undefined
+        ? epoch + plus - stats.mainStartedAt
+        : null;
+    return {
+      status: report.status ?? `no report (exit ${exit.code ?? exit.signal})`,
+      exitCode: exit.code,
+      wallMs,
+      runMs: report.durationMs ?? null,
+      processMs: exit.wallMs,
+      loadMs: stats.loadMs ?? null,
+      cpuMs: stats.mainCpuMs ?? null,
+      boundMs,
+      ratio: wallMs === null ? null : wallMs / boundMs,
+      peakRssMiB: peakKiB === undefined ? null : Math.round(peakKiB / 1024),
+      loadRssMiB: stats.loadRssKiB === undefined ? null : Math.round(stats.loadRssKiB / 1024),
+      paymentsPerSecond: wallMs === null ? null : Math.round(n / (wallMs / 1000)),
+      counts,
+      expectedCancelled: expected,
+      effectiveCancels: num(gateway.effectiveCancels),
+      doubleCancels: num(gateway.doubleCancels),
+      timeline: {
+        firstGatewayRequest: at(gateway.firstRequestAt),
+        lastPageAnswered: at(gateway.lastPageAt, LATENCY_MS),
+        firstCancel: at(gateway.firstCancelAt),
+        lastCancelAnswered: at(gateway.lastCancelAt, LATENCY_MS),
+        firstStoreQuery: at(store.firstAt),
+        lastStoreQuery: at(store.lastAt),
+        firstLedgerCall: at(ledger.firstAt),
+        lastLedgerCall: at(ledger.lastAt),
+        end: wallMs,
+      },
+      gateway,
+      store,
+      ledger,
+      problems,
+    };
+  } finally {
+    await stopServices(services.values());
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+// ---------------------------------------------------------------- baseline
+
+async function runBaseline(n: number, limitMs: number): Promise<BaselineResult> {
+  log(`N=${n}: fresh gateway and store for the seed-style baseline`);
+  const services = await startServices(["gateway", "store"], n, Date.now());
+  const scratch = mkdtempSync(path.join(os.tmpdir(), "paysync-bench-"));
+  const statsFile = path.join(scratch, "seed-stats.json");
+  const expected = expectedOrphans(n);
+  const problems: string[] = [];
+  try {
+    log(`N=${n}: seed-style baseline (limit ${Math.round(limitMs / 1000)} s)`);
+    let progress: Record<string, unknown> | null = null;
+    const seed = spawnChild("seed-style", ["--import", "tsx", path.join(BENCH, "seed-style.ts")], {
+      env: {
+        ...baseEnv(),
+        PG_BASE_URL: services.get("gateway")?.url,
+        PG_API_KEY: API_KEY,
+        STORE_DATABASE_URL: services.get("store")?.url,
+        BENCH_STATS_FILE: statsFile,
+      },
+      onStderr: (line) => {
+        try {
+          const parsed = JSON.parse(line) as { progress?: Record<string, unknown> };
+          if (parsed.progress) {
+            progress = parsed.progress;
+            const pages = parsed.progress.pages;
+            // Kept at every line, shown at every 1,000th page and at each new phase.
+            if (typeof pages !== "number" || pages % 1000 === 0) {
+              log(`  [seed-style] ${JSON.stringify(parsed.progress)}`);
+            }
+            return;
+          }
+        } catch {
+          // not a progress line
+        }
+        log(`  [seed-style] ${line}`);
+      },
+    });
+    const exit = await seed.waitExit(limitMs);
+    const gateway = await serviceStats(services.get("gateway"));
+    let stats: { maxRssKiB?: number } = {};
+    let outcome: {
+      scanned?: number;
+      cancelled?: number;
+      wallMs?: number;
+      pagesMs?: number;
+      ordersMs?: number;
+      joinAndCancelMs?: number;
+    } = {};
+    if (!exit.timedOut) {
+      try {
+        stats = JSON.parse(readFileSync(statsFile, "utf8"));
+        outcome = JSON.parse(seed.stdoutLines.at(-1) ?? "{}");
+      } catch {
+        problems.push(`exited ${exit.code ?? exit.signal} without a result`);
+      }
+    }
+    const finished = !exit.timedOut && outcome.wallMs !== undefined;
+    if (finished && outcome.cancelled !== expected) {
+      problems.push(`cancelled ${outcome.cancelled}, expected ${expected}`);
+    }
+    const peakKiB = stats.maxRssKiB ?? exit.polledPeakKiB;
+    return {
+      finished,
+      wallMs: finished ? (outcome.wallMs ?? null) : null,
+      processMs: exit.wallMs,
+      limitMs,
+      peakRssMiB: peakKiB === undefined ? null : Math.round(peakKiB / 1024),
+      scanned: outcome.scanned ?? null,
+      cancelled: outcome.cancelled ?? null,
+      effectiveCancels: num(gateway.effectiveCancels),
+      progress: finished ? null : progress,
+      phases: finished
+        ? {
+            pagesMs: outcome.pagesMs ?? 0,
+            ordersMs: outcome.ordersMs ?? 0,
+            joinAndCancelMs: outcome.joinAndCancelMs ?? 0,
+          }
+        : null,
+      problems,
+    };
+  } finally {
+    await stopServices(services.values());
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+// ---------------------------------------------------------------- reporting
+
+const seconds = (ms: number | null) => (ms === null ? "?" : `${(ms / 1000).toFixed(2)} s`);
+
+function describeRow(row: Row): void {
+  const p = row.paysync;
+  const t = p.timeline;
+  log(
+    `N=${row.n}: paysync ${p.status} in ${seconds(p.wallMs)} (bound ${seconds(p.boundMs)}, ` +
+      `ratio ${p.ratio?.toFixed(2) ?? "?"}), peak RSS ${p.peakRssMiB ?? "?"} MiB (${p.loadRssMiB ?? "?"} after loading), ` +
+      `cancelled ${p.counts?.cancelled ?? "?"}/${p.expectedCancelled}`,
+  );
+  log(
+    `  where the time went (s from main()): first gateway call ${seconds(t.firstGatewayRequest ?? null)}, ` +
+      `last page answered ${seconds(t.lastPageAnswered ?? null)}, cancels ${seconds(t.firstCancel ?? null)}` +
+      ` → ${seconds(t.lastCancelAnswered ?? null)}, end ${seconds(t.end ?? null)}`,
+  );
+  log(
+    `  store: ${String(p.store.statements ?? "?")} statements, busy ${seconds(num(p.store.busyMs))}` +
+      ` (${seconds(t.firstStoreQuery ?? null)} → ${seconds(t.lastStoreQuery ?? null)}); ` +
+      `ledger: ${String(p.ledger.operations ?? "?")} calls, busy ${seconds(num(p.ledger.busyMs))}` +
+      ` (${seconds(t.firstLedgerCall ?? null)} → ${seconds(t.lastLedgerCall ?? null)}); ` +
+      `gateway: ${String(p.gateway.requests ?? "?")} requests, at most ${String(p.gateway.maxPerSecond ?? "?")} in a second`,
+  );
+  const cpu = (stats: Record<string, unknown>) => seconds(num(stats.cpuMsSinceReady));
+  log(
+    `  CPU during the run: sync ${seconds(p.cpuMs)}, gateway ${cpu(p.gateway)}, ` +
+      `store ${cpu(p.store)}, ledger ${cpu(p.ledger)} (${String(os.cpus().length)} cores × ${seconds(p.wallMs)} wall)`,
+  );
+  if (p.problems.length > 0) loudly(`N=${row.n}: paysync: ${p.problems.join("; ")}`);
+  const b = row.baseline;
+  if (b) {
+    log(
+      b.finished
+        ? `N=${row.n}: baseline finished in ${seconds(b.wallMs)}, peak RSS ${b.peakRssMiB ?? "?"} MiB, cancelled ${b.cancelled}` +
+            ` (pages ${seconds(b.phases?.pagesMs ?? null)}, orders ${seconds(b.phases?.ordersMs ?? null)}, join+cancel ${seconds(b.phases?.joinAndCancelMs ?? null)})`
+        : `N=${row.n}: baseline did not finish within ${seconds(b.limitMs)} (last progress ${JSON.stringify(b.progress)}), peak RSS so far ${b.peakRssMiB ?? "?"} MiB`,
+    );
+    if (b.problems.length > 0) loudly(`N=${row.n}: baseline: ${b.problems.join("; ")}`);
+  }
+}
+
+async function main(): Promise<number> {
+  installReaper(log);
+  const sizes = parseSizes(process.env.BENCH_SIZES);
+  const withBaseline = (process.env.BENCH_BASELINE ?? "on").toLowerCase() !== "off";
+  const limitMs = parseSeconds("BENCH_BASELINE_LIMIT_S", 600) * 1000;
+  const results: Results = {
+    machine: machine(),
+    settings: {
+      pageSize: PAGE_SIZE,
+      latencyMs: LATENCY_MS,
+      concurrency: CONCURRENCY,
+      maxRps: MAX_RPS,
+      orderChunkSize: ORDER_CHUNK_SIZE,
+      orphanShare: "0.1 %",
+      baselineLimitS: limitMs / 1000,
+    },
+    rows: [],
+  };
+  log(
+    `sizes ${sizes.join(", ")}; ${results.machine.cpu}, ${results.machine.cores} cores, Node ${results.machine.node}`,
+  );
+  for (const n of sizes) {
+    const paysync = await runPaysync(n);
+    const baseline = withBaseline ? await runBaseline(n, limitMs) : null;
+    const row = { n, paysync, baseline };
+    results.rows.push(row);
+    describeRow(row);
+  }
+
+  const table = formatTable(results);
+  process.stdout.write(`\n${table}\n`);
+  writeFileSync(path.join(BENCH, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(path.join(BENCH, "results.svg"), renderChart(results));
+  const readme = path.join(ROOT, "README.md");
+  writeFileSync(readme, updateReadme(readFileSync(readme, "utf8"), results));
+  log("wrote bench/results.json, bench/results.svg and the README's Benchmark section");
+
+  const failed = results.rows.filter((row) => row.paysync.problems.length > 0);
+  if (failed.length > 0) {
+    loudly(`paysync did not do the expected work at N = ${failed.map((r) => r.n).join(", ")}`);
+    return 1;
+  }
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    log(`failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    process.exit(1);
+  },
+);

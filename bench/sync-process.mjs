@@ -1,0 +1,48 @@
+// The sync under measurement, in a process of its own: `paysync sync --once --json` through
+// the CLI's own main(), with the environment the bench hands over.
+//
+// stdout carries the CLI's output only: exactly one JSON run report line. What the bench
+// needs besides (the exit code, the time main() took, and this process's peak RSS from
+// getrusage, which Linux keeps as a high-water mark) goes to the file named by
+// BENCH_STATS_FILE, written after main() has returned and closed every connection.
+import { writeFileSync } from "node:fs";
+import { register } from "tsx/esm/api";
+
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+// The bench keeps stdin open; when it closes, the bench is gone and so is the reason to run.
+const onStdinEnd = () => process.exit(70);
+process.stdin.on("end", onStdinEnd);
+process.stdin.resume();
+
+const startedAt = performance.now();
+register();
+const { main } = await import("../local/cli.ts");
+const loadedAt = performance.now();
+// The floor: what loading the CLI and its SDKs costs before any work.
+const loadRssKiB = process.resourceUsage().maxRSS;
+const loadCpu = process.cpuUsage();
+const mainStartedAt = Date.now();
+const exitCode = await main(["sync", "--once", "--json"], process.env);
+const finishedAt = performance.now();
+
+const cpuMs = (usage) => (usage.user + usage.system) / 1000;
+const stats = {
+  exitCode,
+  loadMs: Math.round(loadedAt - startedAt),
+  mainMs: Math.round(finishedAt - loadedAt),
+  mainStartedAt,
+  loadRssKiB,
+  maxRssKiB: process.resourceUsage().maxRSS,
+  heapUsedMiB: Math.round(process.memoryUsage().heapUsed / 2 ** 20),
+  // CPU used by main() alone: on a small machine, a run that keeps a core busy for as long
+  // as its wall time is CPU-bound, not gateway-bound.
+  mainCpuMs: Math.round(cpuMs(process.cpuUsage(loadCpu))),
+};
+if (process.env.BENCH_STATS_FILE)
+  writeFileSync(process.env.BENCH_STATS_FILE, JSON.stringify(stats));
+else process.stderr.write(`${JSON.stringify({ benchStats: stats })}\n`);
+process.stdin.off("end", onStdinEnd);
+process.stdin.destroy();
+process.exitCode = exitCode;
+// Every connection is closed by now; a stray handle must not keep a finished run alive.
+setTimeout(() => process.exit(), 2000).unref();

@@ -1,0 +1,131 @@
+// The printed table and the README's Benchmark section, both from bench/results.json's shape.
+import type { Results, Row } from "./results.ts";
+
+export const README_START = "<!-- bench:start (written by npm run bench) -->";
+export const README_END = "<!-- bench:end -->";
+
+function formatN(n: number): string {
+  return n.toLocaleString("en-US");
+}
+
+function seconds(ms: number | null): string {
+  if (ms === null) return "–";
+  const s = ms / 1000;
+  return s < 10 ? `${s.toFixed(2)} s` : `${s.toFixed(1)} s`;
+}
+
+function speedUp(row: Row): string {
+  const b = row.baseline;
+  const wall = row.paysync.wallMs;
+  if (!b || wall === null || wall === 0) return "–";
+  if (b.finished && b.wallMs !== null) return `${(b.wallMs / wall).toFixed(0)}×`;
+  return `> ${(b.limitMs / wall).toFixed(0)}×`;
+}
+
+function baselineWall(row: Row): string {
+  const b = row.baseline;
+  if (!b) return "not run";
+  if (b.finished) return seconds(b.wallMs);
+  const limit = b.limitMs >= 60_000 ? `${Math.round(b.limitMs / 60_000)} min` : seconds(b.limitMs);
+  return `did not finish (> ${limit})`;
+}
+
+function baselineRss(row: Row): string {
+  const b = row.baseline;
+  if (!b || b.peakRssMiB === null) return "–";
+  return b.finished ? `${b.peakRssMiB} MiB` : `≥ ${b.peakRssMiB} MiB (when stopped)`;
+}
+
+function cancelled(row: Row): string {
+  const p = row.paysync;
+  const got = p.counts?.cancelled;
+  const mark = got === p.expectedCancelled && p.problems.length === 0 ? "" : " ⚠";
+  return `${got ?? "?"} / ${p.expectedCancelled}${mark}`;
+}
+
+/** Markdown: readable in a terminal and pasted as is into the README. */
+export function formatTable(results: Results): string {
+  const header = [
+    "N",
+    "paysync wall",
+    "lower bound",
+    "wall / bound",
+    "peak RSS (sync)",
+    "payments/s",
+    "cancelled",
+    "seed-style wall",
+    "seed-style peak RSS",
+    "speed-up",
+  ];
+  const lines = [`| ${header.join(" | ")} |`, `|${header.map(() => " --- ").join("|")}|`];
+  for (const row of [...results.rows].sort((a, b) => a.n - b.n)) {
+    const p = row.paysync;
+    lines.push(
+      `| ${[
+        formatN(row.n),
+        seconds(p.wallMs),
+        seconds(p.boundMs),
+        p.ratio === null ? "–" : `${p.ratio.toFixed(2)}`,
+        p.peakRssMiB === null
+          ? "–"
+          : `${p.peakRssMiB} MiB${p.loadRssMiB === null ? "" : ` (${p.loadRssMiB} at load)`}`,
+        p.paymentsPerSecond === null ? "–" : formatN(p.paymentsPerSecond),
+        cancelled(row),
+        baselineWall(row),
+        baselineRss(row),
+        speedUp(row),
+      ].join(" | ")} |`,
+    );
+  }
+  return lines.join("\n");
+}
+
+const cpuOf = (stats: Record<string, unknown>): number | null =>
+  typeof stats.cpuMsSinceReady === "number" ? stats.cpuMsSinceReady : null;
+
+function timeGoes(row: Row): string {
+  const p = row.paysync;
+  const t = p.timeline;
+  const store = p.store as { statements?: number; busyMs?: number };
+  const ledger = p.ledger as { operations?: number; busyMs?: number };
+  return (
+    `- N = ${formatN(row.n)}: pages answered by ${seconds(t.lastPageAnswered ?? null)}, ` +
+    `cancels ${seconds(t.firstCancel ?? null)} → ${seconds(t.lastCancelAnswered ?? null)}, ` +
+    `done at ${seconds(t.end ?? null)}; store busy ${seconds(store.busyMs ?? null)} ` +
+    `(${store.statements ?? "?"} statements), ledger busy ${seconds(ledger.busyMs ?? null)} ` +
+    `(${ledger.operations ?? "?"} calls); CPU: sync ${seconds(p.cpuMs)}, simulator ` +
+    `${seconds(cpuOf(p.gateway))}, store ${seconds(cpuOf(p.store))}, ledger ${seconds(cpuOf(p.ledger))}`
+  );
+}
+
+function generated(results: Results): string {
+  const m = results.machine;
+  return [
+    README_START,
+    "",
+    formatTable(results),
+    "",
+    "![bench](bench/results.svg)",
+    "",
+    `Taken on ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, Node ${m.node}, ${m.platform}, ` +
+      `${m.date.slice(0, 16).replace("T", " ")} UTC. Where paysync's time went (from the start ` +
+      "of `main()`, by the services' own clocks):",
+    "",
+    ...results.rows.map(timeGoes),
+    "",
+    README_END,
+  ].join("\n");
+}
+
+/** Replaces the generated part of the Benchmark section; adds the section if it is missing. */
+export function updateReadme(readme: string, results: Results): string {
+  const start = readme.indexOf(README_START);
+  const end = readme.indexOf(README_END);
+  if (start !== -1 && end > start) {
+    return readme.slice(0, start) + generated(results) + readme.slice(end + README_END.length);
+  }
+  const section = `## Benchmark\n\n\`npm run bench\`\n\n${generated(results)}\n\n`;
+  const layout = readme.indexOf("## Layout");
+  if (layout === -1) return `${readme.trimEnd()}\n\n${section}`;
+  return readme.slice(0, layout) + section + readme.slice(layout);
+}

@@ -1,0 +1,88 @@
+import { fileURLToPath } from "node:url";
+import { Duration } from "aws-cdk-lib";
+import { Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
+import { Architecture, Runtime } from "aws-cdk-lib/aws-lambda";
+import {
+  NodejsFunction,
+  type NodejsFunctionProps,
+  OutputFormat,
+} from "aws-cdk-lib/aws-lambda-nodejs";
+import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
+import type { Construct } from "constructs";
+
+const repoFile = (path: string) => fileURLToPath(new URL(`../${path}`, import.meta.url));
+
+/**
+ * A normal run reads a two-hour window in seconds. Five minutes, the default schedule's
+ * period, bounds a slow gateway or the nightly 48-hour run; the handler stops starting new
+ * work 30 s before it (the run ends `PARTIAL`, the next run goes on), so Lambda never has to
+ * kill a run that holds the lock. Overlapping runs are safe anyway: the ledger's run lock makes
+ * the later one `SKIPPED_LOCKED`.
+ */
+export const FUNCTION_TIMEOUT = Duration.minutes(5);
+
+/**
+ * The run keeps one window's payments in memory, page size × concurrency in flight, and the
+ * bundled SDKs; 512 MB leaves room for a 48-hour window of a busy shop and buys the CPU share
+ * that keeps JSON parsing and TLS quick. Memory is the only CPU knob Lambda has.
+ */
+export const FUNCTION_MEMORY_MB = 512;
+
+export type PaysyncFunctionProps = Omit<
+  NodejsFunctionProps,
+  "entry" | "handler" | "runtime" | "role" | "logGroup"
+>;
+
+/**
+ * The paysync handler with the project's defaults: ARM64, Node.js 24, bundled on this machine
+ * by esbuild (never Docker) into ESM with source maps, its own log group, and a role that
+ * starts with no permissions at all; the stack grants exactly what the run needs.
+ */
+export class PaysyncFunction extends NodejsFunction {
+  constructor(scope: Construct, id: string, props: PaysyncFunctionProps = {}) {
+    const role = new Role(scope, `${id}Role`, {
+      assumedBy: new ServicePrincipal("lambda.amazonaws.com"),
+      description: "paysync: granted only its log group, ledger table, secrets and DLQ",
+    });
+    const logGroup = new LogGroup(scope, `${id}Logs`, {
+      // The ledger is the audit trail; logs are for diagnosing recent runs.
+      retention: RetentionDays.THREE_MONTHS,
+    });
+    super(scope, id, {
+      architecture: Architecture.ARM_64,
+      memorySize: FUNCTION_MEMORY_MB,
+      timeout: FUNCTION_TIMEOUT,
+      ...props,
+      entry: repoFile("lambda/handler.ts"),
+      handler: "handler",
+      runtime: Runtime.NODEJS_24_X,
+      depsLockFilePath: repoFile("package-lock.json"),
+      projectRoot: repoFile(""),
+      role,
+      logGroup,
+      environment: {
+        NODE_OPTIONS: "--enable-source-maps",
+        // Lambda's CA bundle, with the RDS certificates, so `sslmode=verify-full` can verify.
+        NODE_EXTRA_CA_CERTS: "/var/runtime/ca-cert.pem",
+        ...props.environment,
+      },
+      bundling: {
+        forceDockerBundling: false,
+        format: OutputFormat.ESM,
+        target: "node24",
+        mainFields: ["module", "main"],
+        // Bundled CommonJS dependencies (pg) still call require().
+        banner:
+          "import { createRequire as __paysyncCreateRequire } from 'node:module'; const require = __paysyncCreateRequire(import.meta.url);",
+        minify: true,
+        sourceMap: true,
+        sourcesContent: false,
+        // The SDK is bundled (no "@aws-sdk/*" external) so Lambda runs the versions the tests
+        // ran. pg-native is pg's optional native binding, which paysync never asks for.
+        externalModules: ["pg-native"],
+        ...props.bundling,
+      },
+    });
+    logGroup.grantWrite(role);
+  }
+}
