@@ -4,11 +4,12 @@
 
 export interface ApiAnswer {
   readonly status: number;
-  readonly body: Readonly<Record<string, unknown>>;
+  /** JSON: an object for most answers, a list for some dialects' listings. */
+  readonly body: unknown;
   readonly headers?: Readonly<Record<string, string>>;
 }
 
-export function okAnswer(body: Record<string, unknown>): ApiAnswer {
+export function okAnswer(body: unknown): ApiAnswer {
   return { status: 200, body };
 }
 

@@ -10,6 +10,8 @@ export interface SimPayment {
   currency: string;
   status: string;
   paid_at: string;
+  /** Set by the simulator when it cancels the payment. */
+  cancelled_at?: string;
 }
 
 /** The seed's nine paid payments PG11..PG19, inside the default window at `now`. */

@@ -35,6 +35,7 @@ export class PaymentLedger {
   readonly #byUid = new Map<string, LedgerEntry>();
   readonly #answersByKey = new Map<string, StoredAnswer>();
   readonly #effectiveCancels = new Map<string, number>();
+  readonly #cancellations: LedgerEntry[] = [];
 
   constructor(payments: Iterable<SimPayment>) {
     // Sorting an already ordered dataset is a single linear pass.
@@ -63,10 +64,19 @@ export class PaymentLedger {
       .map((entry) => ({ ...entry.payment }));
   }
 
-  cancel(pgUid: string, idempotencyKey: string, now: Date): CancelResult {
+  /**
+   * Cancels once per key. `answers` turns what happened into the dialect's answer, and may
+   * refuse first (`check`): both are stored against the key, like any deliberate answer.
+   */
+  cancel(
+    pgUid: string,
+    idempotencyKey: string,
+    now: Date,
+    answers: CancelAnswers = referenceAnswers,
+  ): CancelResult {
     const stored = this.#answersByKey.get(idempotencyKey);
-    if (stored) return replayOrReject(stored, pgUid, idempotencyKey);
-    const answer = this.#applyCancel(pgUid, now);
+    if (stored) return replayOrReject(stored, pgUid, idempotencyKey, answers);
+    const answer = this.#applyCancel(pgUid, now, answers);
     // Only deliberate outcomes reach here; transient faults are decided before
     // the ledger is touched, so they can never be stored against a key.
     this.#answersByKey.set(idempotencyKey, { pgUid, answer });
@@ -89,40 +99,106 @@ export class PaymentLedger {
     return { start, end };
   }
 
-  #applyCancel(pgUid: string, now: Date): ApiAnswer {
+  #applyCancel(pgUid: string, now: Date, answers: CancelAnswers): ApiAnswer {
     const entry = this.#byUid.get(pgUid);
-    if (!entry) return notFound(`payment ${pgUid} not found`);
+    if (!entry) return answers.answer({ kind: "notFound", pgUid });
     const { payment } = entry;
-    if (payment.status === "cancelled") {
-      return errorAnswer(409, "ALREADY_CANCELLED", `payment ${pgUid} is already cancelled`);
-    }
-    if (payment.status !== "paid") {
-      return errorAnswer(
-        409,
-        "NOT_CANCELLABLE",
-        `payment ${pgUid} has status ${payment.status} and cannot be cancelled`,
-      );
-    }
+    if (payment.status === "cancelled")
+      return answers.answer({ kind: "alreadyCancelled", payment });
+    if (payment.status !== "paid") return answers.answer({ kind: "notCancellable", payment });
+    const refused = answers.check?.(payment);
+    if (refused) return refused;
     payment.status = "cancelled";
+    payment.cancelled_at = now.toISOString();
+    this.#cancellations.push(entry);
     // Counted rather than flagged so a double cancel would show up as 2.
     this.#effectiveCancels.set(pgUid, (this.#effectiveCancels.get(pgUid) ?? 0) + 1);
-    return okAnswer({
-      code: 200,
-      message: `${pgUid} 취소 완료`,
-      pg_uid: pgUid,
-      cancelled_at: now.toISOString(),
-    });
+    return answers.answer({ kind: "cancelled", payment });
+  }
+
+  /** A copy of one payment as it stands now. */
+  get(pgUid: string): SimPayment | undefined {
+    const entry = this.#byUid.get(pgUid);
+    return entry ? { ...entry.payment } : undefined;
+  }
+
+  /** Every payment paid in the window, in order, as it stands now. */
+  inWindow(window: PaymentWindow): SimPayment[] {
+    const { start, end } = this.#bounds(window);
+    return this.#ordered.slice(start, end).map((entry) => ({ ...entry.payment }));
+  }
+
+  /** Payments cancelled in the window, in the order they were cancelled. */
+  cancelledIn(window: PaymentWindow): SimPayment[] {
+    return this.#cancellations
+      .filter((entry) => {
+        const at = Date.parse(entry.payment.cancelled_at ?? "");
+        return at >= window.fromMs && at < window.toMs;
+      })
+      .map((entry) => ({ ...entry.payment }));
   }
 }
 
-function replayOrReject(stored: StoredAnswer, pgUid: string, key: string): CancelResult {
+/** What a cancel did, for a dialect to put in its own words. */
+export type CancelEffect =
+  | { kind: "cancelled"; payment: SimPayment }
+  | { kind: "alreadyCancelled"; payment: SimPayment }
+  | { kind: "notCancellable"; payment: SimPayment }
+  | { kind: "notFound"; pgUid: string }
+  | { kind: "keyReused"; pgUid: string; key: string; storedFor: string };
+
+export interface CancelAnswers {
+  answer(effect: CancelEffect): ApiAnswer;
+  /** A refusal before any effect, e.g. a balance that no longer matches. */
+  check?(payment: SimPayment): ApiAnswer | undefined;
+}
+
+/** The reference API's answers (contracts §1). */
+export const referenceAnswers: CancelAnswers = {
+  answer(effect) {
+    switch (effect.kind) {
+      case "cancelled":
+        return okAnswer({
+          code: 200,
+          message: `${effect.payment.pg_uid} 취소 완료`,
+          pg_uid: effect.payment.pg_uid,
+          cancelled_at: effect.payment.cancelled_at,
+        });
+      case "alreadyCancelled":
+        return errorAnswer(
+          409,
+          "ALREADY_CANCELLED",
+          `payment ${effect.payment.pg_uid} is already cancelled`,
+        );
+      case "notCancellable":
+        return errorAnswer(
+          409,
+          "NOT_CANCELLABLE",
+          `payment ${effect.payment.pg_uid} has status ${effect.payment.status} and cannot be cancelled`,
+        );
+      case "notFound":
+        return notFound(`payment ${effect.pgUid} not found`);
+      case "keyReused":
+        return errorAnswer(
+          422,
+          "IDEMPOTENCY_KEY_REUSED",
+          `Idempotency-Key ${effect.key} was already used for payment ${effect.storedFor}`,
+        );
+    }
+  },
+};
+
+function replayOrReject(
+  stored: StoredAnswer,
+  pgUid: string,
+  key: string,
+  answers: CancelAnswers,
+): CancelResult {
   if (stored.pgUid === pgUid) return { answer: stored.answer, replayed: true };
-  const answer = errorAnswer(
-    422,
-    "IDEMPOTENCY_KEY_REUSED",
-    `Idempotency-Key ${key} was already used for payment ${stored.pgUid}`,
-  );
-  return { answer, replayed: false };
+  return {
+    answer: answers.answer({ kind: "keyReused", pgUid, key, storedFor: stored.pgUid }),
+    replayed: false,
+  };
 }
 
 /** First index whose paid_at is at or after `ms` (entries are sorted by paid_at first). */

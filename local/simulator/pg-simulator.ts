@@ -1,12 +1,16 @@
 import { setMaxListeners } from "node:events";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { type ApiAnswer, errorAnswer, invalidRequest, notFound, okAnswer } from "./answers.ts";
+import type { ApiAnswer } from "./answers.ts";
 import type { SimPayment } from "./dataset.ts";
+import type { Dialect, Incoming } from "./dialects/dialect.ts";
+import { portOneDialect } from "./dialects/portone.ts";
+import { referenceDialect } from "./dialects/reference.ts";
+import { tossDialect } from "./dialects/toss.ts";
 import { type FaultDecision, FaultInjector, type FaultOptions } from "./faults.ts";
 import { dropConnection, headerValue, pause, readBody, sendAnswer } from "./http-io.ts";
 import { PaymentLedger } from "./payment-ledger.ts";
-import { MAX_PER_PAGE, parsePage, parsePerPage, parseWindow } from "./query.ts";
+import { MAX_PER_PAGE } from "./query.ts";
 
 export type { SimPayment } from "./dataset.ts";
 export { loadDataset, parseDataset, seedPayments } from "./dataset.ts";
@@ -34,6 +38,8 @@ export interface PgSimulatorOptions {
   faults?: FaultOptions;
   /** 0 (default) picks an ephemeral port. */
   port?: number;
+  /** Which gateway's API to speak; the dataset, faults and referee are the same. */
+  dialect?: DialectName;
 }
 
 export interface SimRequest {
@@ -68,6 +74,7 @@ export interface PgSimulator {
 }
 
 interface SimulatorConfig {
+  dialect: Dialect;
   apiKey: string;
   defaultPerPage: number;
   pageCountEndpoint: boolean;
@@ -83,28 +90,17 @@ interface ServerContext {
   closing: AbortSignal;
 }
 
-/** The parts of a request the gateway logic looks at, once the body is in. */
-interface Incoming {
-  method: string;
-  path: string;
-  query: Record<string, string>;
-  authorization: string | undefined;
-  idempotencyKey: string | undefined;
-  /** undefined when the body was too large to read. */
-  body: string | undefined;
-}
-
-type Route =
-  | { kind: "pageCount" }
-  | { kind: "list" }
-  | { kind: "cancel"; pgUid: string }
-  | { kind: "unknown" };
-
 type Outcome = { kind: "answer"; answer: ApiAnswer } | { kind: "drop" };
 
 const MAX_BODY_BYTES = 64 * 1024;
-const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
-const CANCEL_PATH = /^\/v1\/payments\/([^/]+)\/cancel$/;
+
+export type DialectName = Dialect["name"];
+
+const DIALECTS: Readonly<Record<DialectName, Dialect>> = {
+  reference: referenceDialect,
+  toss: tossDialect,
+  portone: portOneDialect,
+};
 
 export async function startPgSimulator(options: PgSimulatorOptions): Promise<PgSimulator> {
   const config = resolveConfig(options);
@@ -127,7 +123,7 @@ export async function startPgSimulator(options: PgSimulatorOptions): Promise<PgS
     apiKey: config.apiKey,
     requests: context.requests,
     effectiveCancels: () => context.ledger.effectiveCancels(),
-    cancelRequests: (pgUid) => cancelRequestsOf(context.requests, pgUid),
+    cancelRequests: (pgUid) => cancelRequestsOf(context.requests, config.dialect, pgUid),
     payments: () => context.ledger.snapshot(),
     setFaults: (faults) => context.faults.set(faults),
     remainingScriptedFaults: () => context.faults.remainingScripted(),
@@ -137,6 +133,7 @@ export async function startPgSimulator(options: PgSimulatorOptions): Promise<PgS
 
 function resolveConfig(options: PgSimulatorOptions): SimulatorConfig {
   const config = {
+    dialect: DIALECTS[options.dialect ?? "reference"],
     apiKey: options.apiKey ?? SIMULATOR_API_KEY,
     defaultPerPage: options.defaultPerPage ?? DEFAULT_PER_PAGE,
     pageCountEndpoint: options.pageCountEndpoint ?? true,
@@ -214,25 +211,33 @@ function deliver(outcome: Outcome, req: IncomingMessage, res: ServerResponse, re
 
 /** Auth, routing and faults come before any handler, so faults never have an effect. */
 function respond(incoming: Incoming, context: ServerContext): Outcome {
-  if (!isAuthorized(incoming.authorization, context.config.apiKey)) {
+  const { dialect } = context.config;
+  if (!dialect.isAuthorized(incoming.authorization, context.config.apiKey)) {
     return answered(
-      errorAnswer(401, "UNAUTHORIZED", "missing or invalid API key", {
-        "www-authenticate": "Bearer",
+      dialect.error(401, "UNAUTHORIZED", "missing or invalid API key", {
+        "www-authenticate": dialect.authScheme,
       }),
     );
   }
-  const route = resolveRoute(incoming, context.config);
-  if (route.kind === "unknown")
-    return answered(notFound(`no route for ${incoming.method} ${incoming.path}`));
-  const pgUid = route.kind === "cancel" ? route.pgUid : undefined;
+  const route = dialect.route(incoming, {
+    ledger: context.ledger,
+    faults: context.faults,
+    defaultPerPage: context.config.defaultPerPage,
+    pageCountEndpoint: context.config.pageCountEndpoint,
+  });
+  if (route === undefined) {
+    return answered(
+      dialect.error(404, "NOT_FOUND", `no route for ${incoming.method} ${incoming.path}`),
+    );
+  }
   const fault = context.faults.decide({
     method: incoming.method,
     path: incoming.path,
-    ...(pgUid === undefined ? {} : { pgUid }),
+    ...(route.cancelOf === undefined ? {} : { pgUid: route.cancelOf }),
   });
-  if (fault.kind === "answer") return answered(faultAnswer(fault));
+  if (fault.kind === "answer") return answered(faultAnswer(dialect, fault));
   if (fault.kind === "drop-before") return { kind: "drop" };
-  const answer = handleRoute(route, incoming, context);
+  const answer = route.handle();
   return fault.kind === "drop-after" ? { kind: "drop" } : answered(answer);
 }
 
@@ -240,133 +245,30 @@ function answered(answer: ApiAnswer): Outcome {
   return { kind: "answer", answer };
 }
 
-function isAuthorized(authorization: string | undefined, apiKey: string): boolean {
-  const match = /^Bearer +(.+)$/i.exec(authorization ?? "");
-  return match?.[1] === apiKey;
-}
-
-function resolveRoute(incoming: Incoming, config: SimulatorConfig): Route {
-  const { method, path } = incoming;
-  if (method === "GET" && path === "/v1/payments") return { kind: "list" };
-  if (method === "GET" && path === "/v1/payments/pages") {
-    return config.pageCountEndpoint ? { kind: "pageCount" } : { kind: "unknown" };
-  }
-  const cancel = CANCEL_PATH.exec(path);
-  if (method === "POST" && cancel?.[1] !== undefined) {
-    const pgUid = decodePathSegment(cancel[1]);
-    return pgUid === undefined ? { kind: "unknown" } : { kind: "cancel", pgUid };
-  }
-  return { kind: "unknown" };
-}
-
-function decodePathSegment(segment: string): string | undefined {
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    return undefined;
-  }
-}
-
-function faultAnswer(fault: Extract<FaultDecision, { kind: "answer" }>): ApiAnswer {
+function faultAnswer(
+  dialect: Dialect,
+  fault: Extract<FaultDecision, { kind: "answer" }>,
+): ApiAnswer {
   switch (fault.action) {
     case "429":
-      return errorAnswer(429, "RATE_LIMITED", "too many requests", {
+      return dialect.error(429, "RATE_LIMITED", "too many requests", {
         "retry-after": String(fault.retryAfterSeconds),
       });
     case "503":
-      return errorAnswer(503, "UNAVAILABLE", "service temporarily unavailable");
+      return dialect.error(503, "UNAVAILABLE", "service temporarily unavailable");
     case "500":
-      return errorAnswer(500, "INTERNAL", "internal error");
+      return dialect.error(500, "INTERNAL", "internal error");
   }
-}
-
-function handleRoute(
-  route: Exclude<Route, { kind: "unknown" }>,
-  incoming: Incoming,
-  context: ServerContext,
-): ApiAnswer {
-  switch (route.kind) {
-    case "pageCount":
-      return handlePageCount(incoming, context);
-    case "list":
-      return handleList(incoming, context);
-    case "cancel":
-      return handleCancel(route.pgUid, incoming, context);
-  }
-}
-
-function handlePageCount(incoming: Incoming, context: ServerContext): ApiAnswer {
-  const window = parseWindow(incoming.query);
-  if (!window.ok) return invalidRequest(window.message);
-  const perPage = parsePerPage(incoming.query, context.config.defaultPerPage);
-  if (!perPage.ok) return invalidRequest(perPage.message);
-  const totalCount = context.ledger.count(window.value);
-  return okAnswer({
-    total_pages: Math.ceil(totalCount / perPage.value),
-    total_count: totalCount,
-    per_page: perPage.value,
-  });
-}
-
-function handleList(incoming: Incoming, context: ServerContext): ApiAnswer {
-  const window = parseWindow(incoming.query);
-  if (!window.ok) return invalidRequest(window.message);
-  const page = parsePage(incoming.query);
-  if (!page.ok) return invalidRequest(page.message);
-  const perPage = parsePerPage(incoming.query, context.config.defaultPerPage);
-  if (!perPage.ok) return invalidRequest(perPage.message);
-  // Checked after validation so a malformed read never uses up a scripted failure.
-  if (context.faults.shouldFailPageRead(page.value)) {
-    return errorAnswer(500, "INTERNAL", `page ${page.value} could not be read`);
-  }
-  return okAnswer({
-    page: page.value,
-    payments: context.ledger.page(window.value, page.value, perPage.value),
-  });
-}
-
-function handleCancel(pgUid: string, incoming: Incoming, context: ServerContext): ApiAnswer {
-  const key = incoming.idempotencyKey;
-  if (key === undefined || key.length === 0 || key.length > MAX_IDEMPOTENCY_KEY_LENGTH) {
-    return invalidRequest(
-      `Idempotency-Key header of 1..${MAX_IDEMPOTENCY_KEY_LENGTH} characters is required`,
-    );
-  }
-  // Validated before the key lookup: a malformed request is rejected, never
-  // stored, so fixing the body and retrying with the same key still works.
-  const reasonProblem = reasonProblemOf(incoming.body);
-  if (reasonProblem !== undefined) return invalidRequest(reasonProblem);
-  const { answer, replayed } = context.ledger.cancel(pgUid, key, new Date());
-  if (!replayed) return answer;
-  return { ...answer, headers: { ...answer.headers, "idempotent-replayed": "true" } };
-}
-
-function reasonProblemOf(body: string | undefined): string | undefined {
-  if (body === undefined) return "request body is too large";
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body);
-  } catch {
-    return "request body must be JSON";
-  }
-  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
-    return "request body must be a JSON object";
-  }
-  const reason = "reason" in parsed ? parsed.reason : undefined;
-  if (typeof reason !== "string" || reason.trim() === "")
-    return "reason must be a non-empty string";
-  return undefined;
 }
 
 function cancelRequestsOf(
   requests: readonly SimRequest[],
+  dialect: Dialect,
   pgUid: string | undefined,
 ): SimRequest[] {
   return requests.filter((request) => {
-    if (request.method !== "POST") return false;
-    const match = CANCEL_PATH.exec(request.path);
-    if (match?.[1] === undefined) return false;
-    return pgUid === undefined || decodePathSegment(match[1]) === pgUid;
+    const target = dialect.cancelTarget(request.method, request.path);
+    return target !== undefined && (pgUid === undefined || target === pgUid);
   });
 }
 
