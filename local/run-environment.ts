@@ -48,7 +48,7 @@ export async function openRunEnvironment(
   try {
     const simulator = env.pgBaseUrl
       ? undefined
-      : await startPgSimulator({ payments: seedPayments(new Date(now)) });
+      : await startPgSimulator({ payments: seedPayments(new Date(now)), dialect: env.provider });
     if (simulator) closers.push(() => simulator.close());
 
     const postgres = env.storeDatabaseUrl ? undefined : await startEmbeddedPostgres(SEED_ORDERS);
@@ -81,6 +81,8 @@ export async function openRunEnvironment(
           apiKey: env.pgApiKey ?? SIMULATOR_API_KEY,
           concurrency: sync.concurrency,
           maxRps: env.maxRps,
+          // The embedded PortOne simulator carries the store's order id in orderName.
+          portOne: simulator ? { orderIdField: "orderName", ...env.portOne } : env.portOne,
         }),
         orders,
         ledger: createDynamoDbLedger({ client: doc, tableName: env.ledgerTable }),

@@ -50,6 +50,7 @@ export async function openPorts(
       apiKey: secrets.pgApiKey,
       concurrency: config.sync.concurrency,
       maxRps: config.maxRps,
+      portOne: config.portOne,
     }),
     orders,
     ledger: createDynamoDbLedger({ client: doc, tableName: config.ledgerTable }),

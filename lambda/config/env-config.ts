@@ -11,12 +11,28 @@ export class ConfigError extends Error {
   }
 }
 
-export type ProviderName = "reference";
-export const PROVIDERS: readonly ProviderName[] = ["reference"];
+export type ProviderName = "reference" | "toss" | "portone";
+export const PROVIDERS: readonly ProviderName[] = ["reference", "toss", "portone"];
+
+/** The most payments one page may ask for, per gateway. */
+const MAX_PAGE_SIZE: Readonly<Record<ProviderName, number>> = {
+  reference: 100,
+  toss: 10_000,
+  portone: 1_000,
+};
+
+export type PortOneOrderIdField = "id" | "orderName";
+
+export interface PortOneSettings {
+  readonly storeId?: string;
+  /** Unset means the default, the paymentId; the embedded simulator uses orderName. */
+  readonly orderIdField?: PortOneOrderIdField;
+}
 
 /** Everything paysync reads from the environment (contracts §4), validated. */
 export interface EnvConfig {
   readonly provider: ProviderName;
+  readonly portOne: PortOneSettings;
   readonly pgBaseUrl?: string;
   readonly pgApiKey?: string;
   readonly pageSizeSet: boolean;
@@ -123,6 +139,21 @@ function readOrdersSql(env: Env): string | undefined {
   return value;
 }
 
+function readPortOne(env: Env): PortOneSettings {
+  const storeId = raw(env, "PORTONE_STORE_ID");
+  const field = raw(env, "PORTONE_ORDER_ID_FIELD");
+  if (field !== undefined && field !== "id" && field !== "orderName") {
+    throw new ConfigError(
+      "PORTONE_ORDER_ID_FIELD",
+      `must be id or orderName, got ${JSON.stringify(field)}`,
+    );
+  }
+  return {
+    ...(storeId === undefined ? {} : { storeId }),
+    ...(field === undefined ? {} : { orderIdField: field }),
+  };
+}
+
 const DAY_SECONDS = 86_400;
 
 /**
@@ -158,10 +189,11 @@ export function readEnvConfig(env: Env): EnvConfig {
   const pgApiKey = raw(env, "PG_API_KEY");
   return {
     provider,
+    portOne: readPortOne(env),
     pgBaseUrl: readUrl(env, "PG_BASE_URL", ["http:", "https:"]),
     ...(pgApiKey === undefined ? {} : { pgApiKey }),
     pageSizeSet: raw(env, "PG_PAGE_SIZE") !== undefined,
-    maxRps: readInt(env, "PG_MAX_RPS", 20, 1, 10_000),
+    maxRps: readInt(env, "PG_MAX_RPS", 20, 1, 1_000_000),
     storeDatabaseUrl: readUrl(env, "STORE_DATABASE_URL", ["postgres:", "postgresql:"]),
     storeOrdersSql: readOrdersSql(env),
     ledgerTable: readTableName(env),
@@ -170,7 +202,13 @@ export function readEnvConfig(env: Env): EnvConfig {
     runDeadlineSeconds,
     sync: {
       ...defaultSyncConfig,
-      pageSize: readInt(env, "PG_PAGE_SIZE", defaultSyncConfig.pageSize, 1, 100),
+      pageSize: readInt(
+        env,
+        "PG_PAGE_SIZE",
+        defaultSyncConfig.pageSize,
+        1,
+        MAX_PAGE_SIZE[provider],
+      ),
       concurrency: readInt(env, "PG_CONCURRENCY", defaultSyncConfig.concurrency, 1, 256),
       orderChunkSize: readInt(
         env,
