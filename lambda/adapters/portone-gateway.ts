@@ -129,6 +129,27 @@ export function createPortOneGateway(options: PortOneGatewayOptions): Gateway {
     };
   }
 
+  /** The payment's status in paysync's words and what is left to refund; `undefined` if unknown. */
+  async function lookup(
+    pgUid: string,
+  ): Promise<{ status: string; cancellable: number } | undefined> {
+    const answer = await options.http({
+      method: "GET",
+      url: `${base}/payments/${encodeURIComponent(pgUid)}`,
+      headers,
+    });
+    if (answer.status === 404) return undefined;
+    if (answer.status !== 200) throw refused(answer, `payment ${pgUid}`);
+    const payment = object(answer.json, "payment");
+    const status = text(payment, "status", "payment");
+    const amount = object(payment.amount, "payment.amount");
+    return {
+      status: STATUS[status] ?? status.toLowerCase(),
+      cancellable:
+        count(amount, "paid", "payment.amount") - count(amount, "cancelled", "payment.amount"),
+    };
+  }
+
   return {
     async pageCount(query: PageQuery): Promise<PageCount> {
       let firstPage = 1;
@@ -157,28 +178,26 @@ export function createPortOneGateway(options: PortOneGatewayOptions): Gateway {
       return items.map((item, i) => parsePayment(item, `payments page ${page} items[${i}]`));
     },
 
+    async paymentStatus(pgUid: string): Promise<string | undefined> {
+      return (await lookup(pgUid))?.status;
+    },
+
     async cancel(request: CancelRequest): Promise<CancelOutcome> {
       const path = `${base}/payments/${encodeURIComponent(request.pgUid)}`;
       // A fresh state right before moving money, and the balance PortOne must still hold:
       // if anything was refunded meanwhile, PortOne answers 409 instead of refunding again.
-      const current = await options.http({ method: "GET", url: path, headers });
-      if (current.status === 404) {
+      const current = await lookup(request.pgUid);
+      if (current === undefined)
         return { kind: "rejected", code: "PAYMENT_NOT_FOUND", message: "unknown payment" };
-      }
-      if (current.status !== 200) throw refused(current, `payment ${request.pgUid}`);
-      const payment = object(current.json, "payment");
-      const status = text(payment, "status", "payment");
-      if (status === "CANCELLED") return { kind: "already_cancelled" };
-      if (status !== "PAID") {
+      if (current.status === "cancelled") return { kind: "already_cancelled" };
+      if (current.status !== "paid") {
         return {
           kind: "rejected",
-          code: `STATUS_${status}`,
-          message: `the payment is ${status} at PortOne`,
+          code: `STATUS_${current.status.toUpperCase()}`,
+          message: `the payment is ${current.status} at PortOne`,
         };
       }
-      const amount = object(payment.amount, "payment.amount");
-      const cancellable =
-        count(amount, "paid", "payment.amount") - count(amount, "cancelled", "payment.amount");
+      const cancellable = current.cancellable;
 
       const answer = await options.http({
         method: "POST",

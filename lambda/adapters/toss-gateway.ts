@@ -87,6 +87,19 @@ export function createTossGateway(options: TossGatewayOptions): Gateway {
   // Per window, the last page read and the cursor that follows it: pages go one by one.
   const cursors = new Map<string, { readonly page: number; readonly cursor?: string }>();
 
+  /** The payment's current status in paysync's words; `undefined` if Toss does not know it. */
+  async function lookup(pgUid: string): Promise<string | undefined> {
+    const answer = await options.http({
+      method: "GET",
+      url: `${base}/v1/payments/${encodeURIComponent(pgUid)}`,
+      headers,
+    });
+    if (answer.status === 404) return undefined;
+    if (answer.status !== 200) throw refused(answer, `payment ${pgUid}`);
+    const status = text(object(answer.json, "payment"), "status", "payment");
+    return STATUS[status] ?? status.toLowerCase();
+  }
+
   const windowKey = (query: PageQuery) =>
     `${query.window.from}/${query.window.to}/${query.perPage}`;
 
@@ -127,25 +140,22 @@ export function createTossGateway(options: TossGatewayOptions): Gateway {
       return rows.map(({ transactionKey: _key, ...payment }) => payment);
     },
 
+    async paymentStatus(pgUid: string): Promise<string | undefined> {
+      return lookup(pgUid);
+    },
+
     async cancel(request: CancelRequest): Promise<CancelOutcome> {
       const path = `${base}/v1/payments/${encodeURIComponent(request.pgUid)}`;
       // The listing may be hours old: ask for the payment's state right before moving money.
-      const current = await options.http({ method: "GET", url: path, headers });
-      if (current.status === 404) {
-        return {
-          kind: "rejected",
-          code: errorCode(current.json) ?? "NOT_FOUND_PAYMENT",
-          message: "unknown payment",
-        };
-      }
-      if (current.status !== 200) throw refused(current, `payment ${request.pgUid}`);
-      const state = text(object(current.json, "payment"), "status", "payment");
-      if (state === "CANCELED") return { kind: "already_cancelled" };
-      if (state !== "DONE") {
+      const state = await lookup(request.pgUid);
+      if (state === undefined)
+        return { kind: "rejected", code: "NOT_FOUND_PAYMENT", message: "unknown payment" };
+      if (state === "cancelled") return { kind: "already_cancelled" };
+      if (state !== "paid") {
         // A partly cancelled payment is not an orphan to cancel in full: a person decides.
         return {
           kind: "rejected",
-          code: `STATUS_${state}`,
+          code: `STATUS_${state.toUpperCase()}`,
           message: `the payment is ${state} at Toss`,
         };
       }

@@ -253,23 +253,24 @@ export async function runSync(config: SyncConfig, ports: SyncPorts): Promise<Run
   ): Promise<void> {
     const orphanUids = new Set(orphans.map((p) => p.pgUid));
     for (const claim of open) {
+      if (claim.leaseUntil > now() || orphanUids.has(claim.pgUid)) continue;
       const payment = payments.get(claim.pgUid);
-      if (claim.leaseUntil > now() || payment === undefined || orphanUids.has(claim.pgUid))
-        continue;
-      if (payment.status === "cancelled") {
+      // PortOne lists only paid payments: a cancelled one is asked after by its id.
+      const status = payment?.status ?? (await ports.gateway.paymentStatus?.(claim.pgUid));
+      if (status === "cancelled") {
         const closed = await ports.ledger.closeExpiredClaim(
           claim.pgUid,
           runId,
           now(),
           "CANCELLED",
-          "the gateway lists it cancelled; the answer to an earlier attempt was lost",
+          "the gateway has it cancelled; the answer to an earlier attempt was lost",
         );
         if (closed)
-          log("info", "closed a stale claim: the gateway lists it cancelled", {
-            pgUid: claim.pgUid,
-          });
+          log("info", "closed a stale claim: the gateway has it cancelled", { pgUid: claim.pgUid });
         continue;
       }
+      // Out of this window and not known cancelled: a run whose window holds it decides.
+      if (payment === undefined) continue;
       // Still not cancelled, and no longer an orphan: most likely its order got paid after
       // the claim. Whether an earlier attempt reached the gateway is unknown; a person checks.
       const reason = `claim abandoned: the payment is ${payment.status} and no longer an orphan; check that it was not refunded`;

@@ -31,6 +31,12 @@ export interface Gateway {
   /** One 1-based page of the window, ordered by (paid_at, pg_uid). */
   page(query: PageQuery, page: number): Promise<Payment[]>;
   cancel(request: CancelRequest): Promise<CancelOutcome>;
+  /**
+   * One payment's current status (`paid`, `cancelled`, ...), or `undefined` if the gateway
+   * does not know it. Optional: only gateways with a lookup endpoint have it. Used to close
+   * a claim whose payment no longer shows in the listing (PortOne lists only paid ones).
+   */
+  paymentStatus?(pgUid: string): Promise<string | undefined>;
 }
 
 /**

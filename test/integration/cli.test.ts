@@ -2,7 +2,13 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { RunReport } from "../../lambda/core/model.ts";
 import { SEED_EXPECTED } from "../../local/seed-data.ts";
 import { runCli } from "../support/cli.ts";
-import { effectiveCancels, type Services, startServices } from "../support/embedded.ts";
+import {
+  DIALECTS,
+  effectiveCancels,
+  expectedAuthorization,
+  type Services,
+  startServices,
+} from "../support/embedded.ts";
 
 let services: Services | undefined;
 afterEach(async () => {
@@ -18,9 +24,9 @@ const parseReport = (stdout: string): RunReport => {
 
 const ORPHANS = Object.fromEntries(SEED_EXPECTED.cancelled.map((uid) => [uid, 1]));
 
-describe("npx paysync sync --once against outside services", () => {
+describe.each(DIALECTS)("npx paysync sync --once against a %s gateway", (dialect) => {
   it("prints one JSON report, cancels the orphans once, and a second run changes nothing", async () => {
-    services = await startServices();
+    services = await startServices({ dialect });
     const first = await runCli(["sync", "--once", "--json"], services.env);
     expect(first.code).toBe(0);
     const report = parseReport(first.stdout);
@@ -33,10 +39,9 @@ describe("npx paysync sync --once against outside services", () => {
 
     const cancels = services.simulator.cancelRequests();
     expect(new Set(cancels.map((r) => r.headers.idempotencyKey)).size).toBe(4);
+    const authorization = expectedAuthorization(dialect, services.env.PG_API_KEY);
     expect(
-      services.simulator.requests.every(
-        (r) => r.headers.authorization === `Bearer ${services?.env.PG_API_KEY}`,
-      ),
+      services.simulator.requests.every((r) => r.headers.authorization === authorization),
     ).toBe(true);
 
     const second = await runCli(["sync", "--once", "--json"], services.env);
@@ -46,19 +51,8 @@ describe("npx paysync sync --once against outside services", () => {
     expect(effectiveCancels(services)).toEqual(ORPHANS);
   });
 
-  it("reads pages one after another when the gateway has no page count", async () => {
-    services = await startServices({ simulator: { pageCountEndpoint: false } });
-    const result = await runCli(["sync", "--once", "--json"], services.env);
-    expect(result.code).toBe(0);
-    expect(parseReport(result.stdout).cancelled).toEqual(SEED_EXPECTED.cancelled);
-    const pages = services.simulator.requests
-      .filter((r) => r.path === "/v1/payments")
-      .map((r) => r.query.page);
-    expect(pages).toEqual(["1", "2", "3", "4"]);
-  });
-
   it("finds but cancels nothing in a dry run", async () => {
-    services = await startServices();
+    services = await startServices({ dialect });
     const result = await runCli(["sync", "--once", "--dry-run", "--json"], services.env);
     expect(result.code).toBe(0);
     const report = parseReport(result.stdout);
@@ -70,7 +64,7 @@ describe("npx paysync sync --once against outside services", () => {
   });
 
   it("halts with exit 2 against an empty store", async () => {
-    services = await startServices({ orders: [] });
+    services = await startServices({ orders: [], dialect });
     const result = await runCli(["sync", "--once", "--json"], services.env);
     expect(result.code).toBe(2);
     const report = parseReport(result.stdout);
@@ -89,7 +83,7 @@ describe("npx paysync sync --once against outside services", () => {
   });
 
   it("fails with exit 1 and sends no cancel when the store is down", async () => {
-    services = await startServices();
+    services = await startServices({ dialect });
     const result = await runCli(["sync", "--once", "--json"], {
       ...services.env,
       STORE_DATABASE_URL: "postgres://paysync:secret@127.0.0.1:1/store",
@@ -100,6 +94,19 @@ describe("npx paysync sync --once against outside services", () => {
     expect(report.errors[0]?.stage).toBe("store");
     expect(result.stdout + result.stderr).not.toContain("secret");
     expect(services.simulator.cancelRequests()).toEqual([]);
+  });
+});
+
+describe("npx paysync sync --once against the reference gateway only", () => {
+  it("reads pages one after another when the gateway has no page count", async () => {
+    services = await startServices({ simulator: { pageCountEndpoint: false } });
+    const result = await runCli(["sync", "--once", "--json"], services.env);
+    expect(result.code).toBe(0);
+    expect(parseReport(result.stdout).cancelled).toEqual(SEED_EXPECTED.cancelled);
+    const pages = services.simulator.requests
+      .filter((r) => r.path === "/v1/payments")
+      .map((r) => r.query.page);
+    expect(pages).toEqual(["1", "2", "3", "4"]);
   });
 
   it("answers a bad setting with exit 64, a message naming it, no report and no request", async () => {
