@@ -3,7 +3,9 @@ import type { RunReport } from "../../lambda/core/model.ts";
 import { type EmbeddedPostgres, startEmbeddedPostgres } from "../../local/embedded/postgres.ts";
 import { SEED_EXPECTED, SEED_ORDERS } from "../../local/seed-data.ts";
 import type { FaultOptions } from "../../local/simulator/pg-simulator.ts";
+import { DIALECTS } from "../support/embedded.ts";
 import {
+  closedAsCancelled,
   type FaultCase,
   SEED_CANCELLED_STATES,
   SEED_ORPHANS,
@@ -48,29 +50,63 @@ async function runUntilSucceeded(current: FaultCase, maxRuns = 4): Promise<RunRe
 
 const confirmed = (reports: RunReport[]) => reports.flatMap((r) => r.cancelled).sort();
 
-describe("gateway faults", () => {
-  const cases: Array<[string, FaultOptions]> = [
-    ["latency", { latencyMs: 150 }],
-    ["a 5xx rate", { errorRate: 0.35, seed: 7 }],
-    [
-      "429 with Retry-After",
-      { script: [{ match: { method: "POST" }, action: "429", times: 3, retryAfterSeconds: 1 }] },
-    ],
-    ["connections dropped before the effect", { dropBeforeEffectRate: 0.4, seed: 11 }],
-    ["connections dropped after the cancel took effect", { dropAfterEffectRate: 0.5, seed: 3 }],
-  ];
+describe.each(DIALECTS)("faults against a %s gateway", (dialect) => {
+  describe("gateway faults", () => {
+    const cases: Array<[string, FaultOptions]> = [
+      ["latency", { latencyMs: 150 }],
+      ["a 5xx rate", { errorRate: 0.35, seed: 7 }],
+      [
+        "429 with Retry-After",
+        { script: [{ match: { method: "POST" }, action: "429", times: 3, retryAfterSeconds: 1 }] },
+      ],
+      ["connections dropped before the effect", { dropBeforeEffectRate: 0.4, seed: 11 }],
+      ["connections dropped after the cancel took effect", { dropAfterEffectRate: 0.5, seed: 3 }],
+    ];
 
-  for (const [name, faults] of cases) {
-    it(`${name}: each orphan cancelled exactly once`, async () => {
-      fault = await startFaultCase(store.url, faults);
+    for (const [name, faults] of cases) {
+      it(`${name}: each orphan cancelled exactly once`, async () => {
+        fault = await startFaultCase(store.url, faults, dialect);
+        const reports = await runUntilSucceeded(fault);
+        expect(reports.at(-1)?.status).toBe("SUCCEEDED");
+        expect(fault.effective()).toEqual(SEED_ORPHANS);
+        // A cancel whose every answer was lost is confirmed by a later listing, not a report.
+        expect(confirmed(reports).every((uid) => uid in SEED_ORPHANS)).toBe(true);
+        expect(closedAsCancelled(await fault.cancelStates())).toEqual(SEED_CANCELLED_STATES);
+        expect(await fault.openClaims()).toEqual([]);
+        // Whatever was re-sent went out under one key per payment.
+        for (const uid of SEED_EXPECTED.cancelled) {
+          const keys = new Set(
+            fault.simulator.cancelRequests(uid).map((r) => r.headers.idempotencyKey),
+          );
+          expect(keys.size).toBe(1);
+        }
+      });
+    }
+
+    it("drop-after-effect really re-sent: more cancel requests than effects, one key each", async () => {
+      fault = await startFaultCase(
+        store.url,
+        {
+          script: [{ match: { method: "POST", pgUid: "PG14" }, action: "drop-after", times: 2 }],
+        },
+        dialect,
+      );
       const reports = await runUntilSucceeded(fault);
-      expect(reports.at(-1)?.status).toBe("SUCCEEDED");
+      expect(reports).toHaveLength(1);
+      expect(fault.simulator.cancelRequests("PG14")).toHaveLength(3);
       expect(fault.effective()).toEqual(SEED_ORPHANS);
-      // A cancel whose every answer was lost is confirmed by a later listing, not a report.
-      expect(confirmed(reports).every((uid) => uid in SEED_ORPHANS)).toBe(true);
-      expect(await fault.cancelStates()).toEqual(SEED_CANCELLED_STATES);
+    });
+
+    it("a gateway that always drops after the effect: refunded once, never confirmed, never re-keyed", async () => {
+      fault = await startFaultCase(store.url, { dropAfterEffectRate: 1 }, dialect);
+      const reports = await runUntilSucceeded(fault, 3);
+      // The first run never hears back. The next finds them cancelled, by the listing or by
+      // asking the gateway, and closes the claims without a second refund.
+      expect(reports.map((r) => r.status)).toEqual(["FAILED", "SUCCEEDED"]);
+      expect(reports[0]?.cancelled).toEqual([]);
+      expect(fault.effective()).toEqual(SEED_ORPHANS);
+      expect(closedAsCancelled(await fault.cancelStates())).toEqual(SEED_CANCELLED_STATES);
       expect(await fault.openClaims()).toEqual([]);
-      // Whatever was re-sent went out under one key per payment.
       for (const uid of SEED_EXPECTED.cancelled) {
         const keys = new Set(
           fault.simulator.cancelRequests(uid).map((r) => r.headers.idempotencyKey),
@@ -78,108 +114,80 @@ describe("gateway faults", () => {
         expect(keys.size).toBe(1);
       }
     });
-  }
 
-  it("drop-after-effect really re-sent: more cancel requests than effects, one key each", async () => {
-    fault = await startFaultCase(store.url, {
-      script: [{ match: { method: "POST", pgUid: "PG14" }, action: "drop-after", times: 2 }],
+    it("page reads that fail: the run fails before any cancel, the next one finishes", async () => {
+      fault = await startFaultCase(store.url, { failPageReads: (page) => page === 2 }, dialect);
+      const { ports, sync } = await fault.open();
+      const failed = await fault.run(ports, sync);
+      expect(failed.status).toBe("FAILED");
+      expect(failed.errors[0]?.stage).toBe("gateway");
+      expect(fault.simulator.cancelRequests()).toEqual([]);
+
+      fault.simulator.setFaults({});
+      const next = await fault.run(ports, sync);
+      expect(next.status).toBe("SUCCEEDED");
+      expect(fault.effective()).toEqual(SEED_ORPHANS);
     });
-    const reports = await runUntilSucceeded(fault);
-    expect(reports).toHaveLength(1);
-    expect(fault.simulator.cancelRequests("PG14")).toHaveLength(3);
-    expect(fault.effective()).toEqual(SEED_ORPHANS);
   });
 
-  it("a gateway that always drops after the effect: refunded once, never confirmed, never re-keyed", async () => {
-    fault = await startFaultCase(store.url, { dropAfterEffectRate: 1 });
-    const reports = await runUntilSucceeded(fault, 3);
-    // The first run never hears back; the next sees them cancelled and closes the claims.
-    expect(reports.map((r) => r.status)).toEqual(["FAILED", "SUCCEEDED"]);
-    expect(confirmed(reports)).toEqual([]);
-    expect(reports[1]?.counts).toMatchObject({ orphans: 0, ignored: 4 });
-    expect(fault.effective()).toEqual(SEED_ORPHANS);
-    expect(await fault.cancelStates()).toEqual(SEED_CANCELLED_STATES);
-    expect(await fault.openClaims()).toEqual([]);
-    for (const uid of SEED_EXPECTED.cancelled) {
-      const keys = new Set(
-        fault.simulator.cancelRequests(uid).map((r) => r.headers.idempotencyKey),
-      );
-      expect(keys.size).toBe(1);
+  describe("crashes", () => {
+    const points: CrashPoint[] = ["afterClaim", "afterGatewayAnswer"];
+    for (const point of points) {
+      it(`a process killed ${point === "afterClaim" ? "between the claim and the gateway call" : "between the gateway's answer and the ledger update"}`, async () => {
+        fault = await startFaultCase(store.url, {}, dialect);
+        const first = await fault.open();
+        const { ports, killed } = killablePorts(first.ports, { point, crashOn: 1 });
+        const dying = await fault.run(ports, first.sync);
+        expect(killed()).toBe(true);
+        expect(dying.status).toBe("FAILED");
+
+        // A new process, while the dead one's leases still hold: it must not touch its claims.
+        const second = await fault.open();
+        const early = await fault.run(second.ports, second.sync, 60_000);
+        expect(early.status).toBe("SKIPPED_LOCKED");
+
+        // After the leases: the next run finishes the job with the same keys.
+        const later = await fault.run(second.ports, second.sync, AFTER_LEASES_MS);
+        expect(later.status).toBe("SUCCEEDED");
+        expect(fault.effective()).toEqual(SEED_ORPHANS);
+        for (const uid of SEED_EXPECTED.cancelled) {
+          const keys = new Set(
+            fault.simulator.cancelRequests(uid).map((r) => r.headers.idempotencyKey),
+          );
+          expect(keys.size).toBe(1);
+        }
+        const quiet = await fault.run(second.ports, second.sync, 2 * AFTER_LEASES_MS);
+        expect(quiet.cancelled).toEqual([]);
+        expect(fault.effective()).toEqual(SEED_ORPHANS);
+        expect(closedAsCancelled(await fault.cancelStates())).toEqual(SEED_CANCELLED_STATES);
+        expect(await fault.openClaims()).toEqual([]);
+      });
     }
   });
 
-  it("page reads that fail: the run fails before any cancel, the next one finishes", async () => {
-    fault = await startFaultCase(store.url, { failPageReads: (page) => page === 2 });
-    const { ports, sync } = await fault.open();
-    const failed = await fault.run(ports, sync);
-    expect(failed.status).toBe("FAILED");
-    expect(failed.errors[0]?.stage).toBe("gateway");
-    expect(fault.simulator.cancelRequests()).toEqual([]);
+  describe("the store and overlapping runs", () => {
+    it("the store down: FAILED and no cancel request at all; the next run with the store back finishes", async () => {
+      fault = await startFaultCase(store.url, {}, dialect);
+      const down = await fault.open({ STORE_DATABASE_URL: "postgres://paysync@127.0.0.1:1/store" });
+      const failed = await fault.run(down.ports, down.sync);
+      expect(failed.status).toBe("FAILED");
+      expect(failed.errors[0]?.stage).toBe("store");
+      expect(fault.simulator.cancelRequests()).toEqual([]);
 
-    fault.simulator.setFaults({});
-    const next = await fault.run(ports, sync);
-    expect(next.status).toBe("SUCCEEDED");
-    expect(fault.effective()).toEqual(SEED_ORPHANS);
-  });
-});
-
-describe("crashes", () => {
-  const points: CrashPoint[] = ["afterClaim", "afterGatewayAnswer"];
-  for (const point of points) {
-    it(`a process killed ${point === "afterClaim" ? "between the claim and the gateway call" : "between the gateway's answer and the ledger update"}`, async () => {
-      fault = await startFaultCase(store.url);
-      const first = await fault.open();
-      const { ports, killed } = killablePorts(first.ports, { point, crashOn: 1 });
-      const dying = await fault.run(ports, first.sync);
-      expect(killed()).toBe(true);
-      expect(dying.status).toBe("FAILED");
-
-      // A new process, while the dead one's leases still hold: it must not touch its claims.
-      const second = await fault.open();
-      const early = await fault.run(second.ports, second.sync, 60_000);
-      expect(early.status).toBe("SKIPPED_LOCKED");
-
-      // After the leases: the next run finishes the job with the same keys.
-      const later = await fault.run(second.ports, second.sync, AFTER_LEASES_MS);
-      expect(later.status).toBe("SUCCEEDED");
+      const up = await fault.open();
+      expect((await fault.run(up.ports, up.sync)).status).toBe("SUCCEEDED");
       expect(fault.effective()).toEqual(SEED_ORPHANS);
-      for (const uid of SEED_EXPECTED.cancelled) {
-        const keys = new Set(
-          fault.simulator.cancelRequests(uid).map((r) => r.headers.idempotencyKey),
-        );
-        expect(keys.size).toBe(1);
-      }
-      const quiet = await fault.run(second.ports, second.sync, 2 * AFTER_LEASES_MS);
-      expect(quiet.cancelled).toEqual([]);
-      expect(fault.effective()).toEqual(SEED_ORPHANS);
-      expect(await fault.cancelStates()).toEqual(SEED_CANCELLED_STATES);
-      expect(await fault.openClaims()).toEqual([]);
     });
-  }
-});
 
-describe("the store and overlapping runs", () => {
-  it("the store down: FAILED and no cancel request at all; the next run with the store back finishes", async () => {
-    fault = await startFaultCase(store.url);
-    const down = await fault.open({ STORE_DATABASE_URL: "postgres://paysync@127.0.0.1:1/store" });
-    const failed = await fault.run(down.ports, down.sync);
-    expect(failed.status).toBe("FAILED");
-    expect(failed.errors[0]?.stage).toBe("store");
-    expect(fault.simulator.cancelRequests()).toEqual([]);
-
-    const up = await fault.open();
-    expect((await fault.run(up.ports, up.sync)).status).toBe("SUCCEEDED");
-    expect(fault.effective()).toEqual(SEED_ORPHANS);
-  });
-
-  it("two runs started at the same moment: one works, the other skips, nothing twice", async () => {
-    fault = await startFaultCase(store.url, { latencyMs: 50 });
-    const a = await fault.open();
-    const b = await fault.open();
-    const reports = await Promise.all([fault.run(a.ports, a.sync), fault.run(b.ports, b.sync)]);
-    expect(reports.map((r) => r.status).sort()).toEqual(["SKIPPED_LOCKED", "SUCCEEDED"]);
-    expect(fault.effective()).toEqual(SEED_ORPHANS);
-    expect(await fault.cancelStates()).toEqual(SEED_CANCELLED_STATES);
-    expect(fault.simulator.cancelRequests()).toHaveLength(4);
+    it("two runs started at the same moment: one works, the other skips, nothing twice", async () => {
+      fault = await startFaultCase(store.url, { latencyMs: 50 }, dialect);
+      const a = await fault.open();
+      const b = await fault.open();
+      const reports = await Promise.all([fault.run(a.ports, a.sync), fault.run(b.ports, b.sync)]);
+      expect(reports.map((r) => r.status).sort()).toEqual(["SKIPPED_LOCKED", "SUCCEEDED"]);
+      expect(fault.effective()).toEqual(SEED_ORPHANS);
+      expect(closedAsCancelled(await fault.cancelStates())).toEqual(SEED_CANCELLED_STATES);
+      expect(fault.simulator.cancelRequests()).toHaveLength(4);
+    });
   });
 });

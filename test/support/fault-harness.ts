@@ -9,12 +9,14 @@ import { type EmbeddedDynalite, startDynalite } from "../../local/embedded/dynal
 import { openRunEnvironment, type RunEnvironment } from "../../local/run-environment.ts";
 import { SEED_EXPECTED, SEED_PAYMENTS } from "../../local/seed-data.ts";
 import {
+  type DialectName,
   type FaultOptions,
   type PgSimulator,
   SIMULATOR_API_KEY,
   seedPayments,
   startPgSimulator,
 } from "../../local/simulator/pg-simulator.ts";
+import { providerEnv } from "./embedded.ts";
 
 export const SEED_ORPHANS: Record<string, number> = Object.fromEntries(
   SEED_EXPECTED.cancelled.map((uid) => [uid, 1]),
@@ -30,15 +32,21 @@ const FAST = { PG_PAGE_SIZE: "3", PG_MAX_RPS: "1000", LOOKBACK_SECONDS: "86400" 
  * A gateway and a ledger of its own for one fault case, over real protocols, against a
  * shared store. Each `open()` is like a fresh process: new connections, same services.
  */
-export async function startFaultCase(storeUrl: string, faults: FaultOptions = {}) {
+export async function startFaultCase(
+  storeUrl: string,
+  faults: FaultOptions = {},
+  dialect: DialectName = "reference",
+) {
   const simulator: PgSimulator = await startPgSimulator({
     payments: seedPayments(new Date()),
     faults,
+    dialect,
   });
   const dynalite: EmbeddedDynalite = await startDynalite();
   const environments: RunEnvironment[] = [];
   const env = {
     ...FAST,
+    ...providerEnv(dialect),
     PG_BASE_URL: simulator.url,
     PG_API_KEY: SIMULATOR_API_KEY,
     STORE_DATABASE_URL: storeUrl,
@@ -92,7 +100,20 @@ export async function startFaultCase(storeUrl: string, faults: FaultOptions = {}
 
 export type FaultCase = Awaited<ReturnType<typeof startFaultCase>>;
 
-/** Every orphan's record closed as cancelled, nothing else touched, no claim left open. */
+/**
+ * Every orphan's record closed as cancelled, nothing else touched. A gateway that is asked
+ * for the payment before each cancel (Toss, PortOne) may find our own earlier, unanswered
+ * cancel and say "already cancelled": both states mean the money went back once.
+ */
+export function closedAsCancelled(states: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(states).map(([uid, state]) => [
+      uid,
+      state === "ALREADY_CANCELLED" ? "CANCELLED" : state,
+    ]),
+  );
+}
+
 export const SEED_CANCELLED_STATES = Object.fromEntries(
   SEED_EXPECTED.cancelled.map((uid) => [uid, "CANCELLED"]),
 );
