@@ -3,7 +3,7 @@ import type { RunReport } from "../../lambda/core/model.ts";
 import { SEED_EXPECTED } from "../../local/seed-data.ts";
 import type { FaultOptions } from "../../local/simulator/pg-simulator.ts";
 import { runCli } from "../support/cli.ts";
-import { effectiveCancels, type Services, startServices } from "../support/embedded.ts";
+import { DIALECTS, effectiveCancels, type Services, startServices } from "../support/embedded.ts";
 
 /** The money rules through the real command, as an operator or the acceptance suite runs it. */
 
@@ -16,55 +16,57 @@ afterEach(async () => {
 const ORPHANS = Object.fromEntries(SEED_EXPECTED.cancelled.map((uid) => [uid, 1]));
 const report = (stdout: string) => JSON.parse(stdout) as RunReport;
 
-describe("paysync sync --once under gateway faults", () => {
-  const cases: Array<[string, FaultOptions]> = [
-    [
-      "drop after effect",
-      { script: [{ match: { method: "POST" }, action: "drop-after", times: 4 }] },
-    ],
-    [
-      "5xx",
-      {
-        script: [
-          { match: {}, action: "503", times: 4 },
-          { match: { method: "POST" }, action: "500", times: 4 },
-        ],
-      },
-    ],
-    [
-      "429 with Retry-After",
-      { script: [{ match: {}, action: "429", times: 3, retryAfterSeconds: 1 }] },
-    ],
-  ];
-  for (const [name, faults] of cases) {
-    it(`${name}: exit 0, the exact cancelled set, one effect and one key per orphan`, async () => {
-      services = await startServices({ simulator: { faults } });
-      const result = await runCli(["sync", "--once", "--json"], services.env);
-      expect(result.code).toBe(0);
-      expect(report(result.stdout).cancelled).toEqual(SEED_EXPECTED.cancelled);
-      expect(effectiveCancels(services)).toEqual(ORPHANS);
-      for (const uid of SEED_EXPECTED.cancelled) {
-        const keys = new Set(
-          services.simulator.cancelRequests(uid).map((r) => r.headers.idempotencyKey),
-        );
-        expect(keys.size).toBe(1);
-      }
-      expect(services.simulator.remainingScriptedFaults()).toBe(0);
-    });
-  }
-});
+describe.each(DIALECTS)("the command against a %s gateway", (dialect) => {
+  describe("paysync sync --once under gateway faults", () => {
+    const cases: Array<[string, FaultOptions]> = [
+      [
+        "drop after effect",
+        { script: [{ match: { method: "POST" }, action: "drop-after", times: 4 }] },
+      ],
+      [
+        "5xx",
+        {
+          script: [
+            { match: {}, action: "503", times: 4 },
+            { match: { method: "POST" }, action: "500", times: 4 },
+          ],
+        },
+      ],
+      [
+        "429 with Retry-After",
+        { script: [{ match: {}, action: "429", times: 3, retryAfterSeconds: 1 }] },
+      ],
+    ];
+    for (const [name, faults] of cases) {
+      it(`${name}: exit 0, the exact cancelled set, one effect and one key per orphan`, async () => {
+        services = await startServices({ simulator: { faults }, dialect });
+        const result = await runCli(["sync", "--once", "--json"], services.env);
+        expect(result.code).toBe(0);
+        expect(report(result.stdout).cancelled).toEqual(SEED_EXPECTED.cancelled);
+        expect(effectiveCancels(services)).toEqual(ORPHANS);
+        for (const uid of SEED_EXPECTED.cancelled) {
+          const keys = new Set(
+            services.simulator.cancelRequests(uid).map((r) => r.headers.idempotencyKey),
+          );
+          expect(keys.size).toBe(1);
+        }
+        expect(services.simulator.remainingScriptedFaults()).toBe(0);
+      });
+    }
+  });
 
-describe("two paysync processes started at once", () => {
-  it("cancel each orphan once between them; the loser skips or finds nothing to do", async () => {
-    services = await startServices({ simulator: { latencyMs: 100 } });
-    const [a, b] = await Promise.all([
-      runCli(["sync", "--once", "--json"], services.env),
-      runCli(["sync", "--once", "--json"], services.env),
-    ]);
-    expect([a.code, b.code]).toEqual([0, 0]);
-    const statuses = [report(a.stdout).status, report(b.stdout).status].sort();
-    expect(["SKIPPED_LOCKED", "SUCCEEDED"]).toEqual(expect.arrayContaining(statuses));
-    expect(effectiveCancels(services)).toEqual(ORPHANS);
-    expect(services.simulator.cancelRequests()).toHaveLength(4);
+  describe("two paysync processes started at once", () => {
+    it("cancel each orphan once between them; the loser skips or finds nothing to do", async () => {
+      services = await startServices({ simulator: { latencyMs: 100 }, dialect });
+      const [a, b] = await Promise.all([
+        runCli(["sync", "--once", "--json"], services.env),
+        runCli(["sync", "--once", "--json"], services.env),
+      ]);
+      expect([a.code, b.code]).toEqual([0, 0]);
+      const statuses = [report(a.stdout).status, report(b.stdout).status].sort();
+      expect(["SKIPPED_LOCKED", "SUCCEEDED"]).toEqual(expect.arrayContaining(statuses));
+      expect(effectiveCancels(services)).toEqual(ORPHANS);
+      expect(services.simulator.cancelRequests()).toHaveLength(4);
+    });
   });
 });
