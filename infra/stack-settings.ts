@@ -68,6 +68,8 @@ export const TUNABLE_VARIABLES = [
   "DRY_RUN",
   "RUN_DEADLINE_SECONDS",
   "LOG_LEVEL",
+  "PORTONE_STORE_ID",
+  "PORTONE_ORDER_ID_FIELD",
 ] as const;
 
 const SECRET_ARN =

@@ -591,7 +591,7 @@ describe("context", () => {
 
   it("checks every value's format, naming the key", () => {
     const cases: Array<[Record<string, unknown>, string]> = [
-      [{ pgProvider: "toss" }, "pgProvider"],
+      [{ pgProvider: "stripe" }, "pgProvider"],
       [{ pgApiKeySecretArn: "paysync/pg-api-key" }, "pgApiKeySecretArn"],
       [
         {
