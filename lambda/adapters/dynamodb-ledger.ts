@@ -295,8 +295,13 @@ export const createDynamoDbLedger = ({ client, tableName }: DynamoDbLedgerOption
   };
 
   const claimCancel = async (request: ClaimRequest): Promise<ClaimResult> => {
-    await markOpen(request.pgUid, request.now);
-    if (await putNewClaim(request)) {
+    // Both writes go out together: no gateway call starts until both have landed, so every
+    // claim that may have reached the gateway has its marker.
+    const [, fresh] = await Promise.all([
+      markOpen(request.pgUid, request.now),
+      putNewClaim(request),
+    ]);
+    if (fresh) {
       return { kind: "claimed", idempotencyKey: request.idempotencyKey, attempt: 1 };
     }
     let lastSeen: Item | undefined;

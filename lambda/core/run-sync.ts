@@ -308,7 +308,9 @@ export async function runSync(config: SyncConfig, ports: SyncPorts): Promise<Run
     };
     await fx(orphans)
       .toAsync()
-      .chain(orderedPool(config.concurrency, cancelOne))
+      // Twice the gateway's concurrency: while some cancels wait on the ledger, others use
+      // the gateway. The request budget still holds gateway calls to PG_CONCURRENCY.
+      .chain(orderedPool(config.concurrency * 2, cancelOne))
       .each(({ payment, outcome }) => {
         if (outcome === undefined) return;
         if (outcome.ok) tallyCancel(outcome.value);
