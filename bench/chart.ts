@@ -38,6 +38,7 @@ function formatSeconds(seconds: number): string {
 function panel(
   x0: number,
   title: string,
+  floorLabel: string,
   series: Series[],
   sizes: number[],
   yScale: "log" | "linear",
@@ -118,7 +119,7 @@ function panel(
       }
       if (p.floor) {
         parts.push(
-          `<text x="${x}" y="${Number(y) - 9}" text-anchor="middle" fill="${s.color}">did not finish</text>`,
+          `<text x="${Number(x) - 8}" y="${Number(y) - 9}" text-anchor="end" fill="${s.color}">${esc(floorLabel)}</text>`,
         );
       }
     }
@@ -217,12 +218,14 @@ export function renderChart(results: Results): string {
   const times = timeSeries(rows);
   const memory = memorySeries(rows);
   const { machine } = results;
+  const limitS = (rows.find((r) => r.baseline)?.baseline?.limitMs ?? 600_000) / 1000;
+  const limit = limitS >= 60 ? `${Math.round(limitS / 60)} min` : formatSeconds(limitS);
   const caption = `${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Node ${machine.node}, ${machine.date.slice(0, 10)}`;
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12" role="img">
 <title>paysync benchmark: wall time and peak RSS against N</title>
 <rect width="100%" height="100%" fill="white"/>
-${panel(0, "Wall time (log scale)", times, sizes, "log", formatSeconds)}
-${panel(PANEL_W, "Peak RSS, MiB (paysync: the sync process)", memory, sizes, "linear", (v) => String(v))}
+${panel(0, "Wall time (log scale)", `did not finish (≥ ${limit})`, times, sizes, "log", formatSeconds)}
+${panel(PANEL_W, "Peak RSS, MiB (each in its own process)", "when stopped", memory, sizes, "linear", (v) => String(v))}
 ${legend(times, PANEL_H + 14)}
 <text x="${MARGIN.left}" y="${PANEL_H + 40}" fill="#4b5563">${esc(caption)}</text>
 </svg>

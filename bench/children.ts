@@ -47,6 +47,80 @@ export function peakRssKiB(pid: number | undefined): number | undefined {
   }
 }
 
+/** Cumulative user + system CPU of a process at a moment (epoch ms). */
+export interface CpuSample {
+  at: number;
+  cpuMs: number;
+}
+
+// Linux's USER_HZ: /proc/<pid>/stat counts CPU in ticks of 10 ms.
+const MS_PER_TICK = 10;
+
+/** Cumulative CPU of a live process from /proc/<pid>/stat; undefined elsewhere. */
+export function cpuMsOf(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // Fields after "(comm)": state is field 3, utime 14 and stime 15.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) * MS_PER_TICK;
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU the whole machine has spent busy (all cores, all processes) from /proc/stat. */
+export function machineCpuMs(): number | undefined {
+  try {
+    const line = readFileSync("/proc/stat", "utf8").split("\n", 1)[0] ?? "";
+    // cpu user nice system idle iowait irq softirq steal …
+    const [user, nice, system, , , irq, softirq, steal] = line
+      .trim()
+      .split(/\s+/)
+      .slice(1)
+      .map(Number);
+    const busy = [user, nice, system, irq, softirq, steal].reduce<number>(
+      (sum, v) => sum + (v ?? 0),
+      0,
+    );
+    return busy * MS_PER_TICK;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Samples the machine's busy CPU every 100 ms until stopped. */
+export function sampleMachine(): { samples: readonly CpuSample[]; stop(): void } {
+  const samples: CpuSample[] = [];
+  const take = () => {
+    const cpuMs = machineCpuMs();
+    if (cpuMs !== undefined) samples.push({ at: Date.now(), cpuMs });
+  };
+  take();
+  const timer = setInterval(take, 100);
+  timer.unref();
+  return { samples, stop: () => clearInterval(timer) };
+}
+
+/** CPU used between two moments, interpolated between samples. */
+export function cpuBetween(samples: readonly CpuSample[], from: number, to: number): number | null {
+  if (samples.length < 2 || to <= from) return null;
+  const at = (moment: number): number => {
+    const first = samples[0] as CpuSample;
+    if (moment <= first.at) return first.cpuMs;
+    for (let i = 1; i < samples.length; i += 1) {
+      const next = samples[i] as CpuSample;
+      if (moment <= next.at) {
+        const prev = samples[i - 1] as CpuSample;
+        const share = (moment - prev.at) / (next.at - prev.at || 1);
+        return prev.cpuMs + share * (next.cpuMs - prev.cpuMs);
+      }
+    }
+    return (samples.at(-1) as CpuSample).cpuMs;
+  };
+  return at(to) - at(from);
+}
+
 export interface Exit {
   code: number | null;
   signal: NodeJS.Signals | null;
@@ -65,6 +139,8 @@ export interface Child {
   nextLine(accept: (line: string) => boolean, timeoutMs: number): Promise<string>;
   /** Every stdout line so far. */
   readonly stdoutLines: readonly string[];
+  /** Its CPU, read from /proc every 100 ms while it lives (Linux only). */
+  readonly cpuSamples: readonly CpuSample[];
   write(line: string): void;
   /** Resolves at exit; kills the child (SIGKILL) if it is still running after `timeoutMs`. */
   waitExit(timeoutMs: number): Promise<Exit>;
@@ -87,10 +163,13 @@ export function spawnChild(name: string, args: readonly string[], options: Spawn
   const stdoutLines: string[] = [];
   const waiters = new Set<(line: string) => void>();
   let polledPeakKiB: number | undefined;
+  const cpuSamples: CpuSample[] = [];
   const poll = () => {
     polledPeakKiB = peakRssKiB(proc.pid) ?? polledPeakKiB;
+    const cpuMs = cpuMsOf(proc.pid);
+    if (cpuMs !== undefined) cpuSamples.push({ at: Date.now(), cpuMs });
   };
-  const poller = setInterval(poll, 250);
+  const poller = setInterval(poll, 100);
   poller.unref();
 
   createInterface({ input: proc.stdout }).on("line", (line) => {
@@ -119,6 +198,7 @@ export function spawnChild(name: string, args: readonly string[], options: Spawn
     name,
     pid: proc.pid,
     stdoutLines,
+    cpuSamples,
     nextLine(accept, timeoutMs) {
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => {

@@ -4,6 +4,7 @@
  */
 export class BusyMeter {
   #inFlight = 0;
+  #maxInFlight = 0;
   #busySince = 0;
   #busyMs = 0;
   #sumMs = 0;
@@ -16,6 +17,7 @@ export class BusyMeter {
     const began = performance.now();
     if (this.#inFlight === 0) this.#busySince = began;
     this.#inFlight += 1;
+    this.#maxInFlight = Math.max(this.#maxInFlight, this.#inFlight);
     this.#count += 1;
     this.#first ??= Date.now();
     let ended = false;
@@ -34,6 +36,7 @@ export class BusyMeter {
     operations: number;
     busyMs: number;
     summedMs: number;
+    maxInFlight: number;
     firstAt: number | null;
     lastAt: number | null;
   } {
@@ -41,6 +44,7 @@ export class BusyMeter {
       operations: this.#count,
       busyMs: Math.round(this.#busyMs),
       summedMs: Math.round(this.#sumMs),
+      maxInFlight: this.#maxInFlight,
       firstAt: this.#first,
       lastAt: this.#last,
     };

@@ -37,10 +37,27 @@ export interface PaysyncResult {
   doubleCancels: number | null;
   /** Where the time went, in ms from the start of main(). */
   timeline: Record<string, number | null>;
+  /**
+   * CPU each process used (ms, from /proc) during the whole of main(), while pages were read
+   * (first gateway call to last page answered) and while orphans were cancelled.
+   */
+  cpu: Record<PhaseName, PhaseCpu | null>;
   gateway: Record<string, unknown>;
   store: Record<string, unknown>;
   ledger: Record<string, unknown>;
   problems: string[];
+}
+
+export type PhaseName = "main" | "pages" | "cancels";
+
+export interface PhaseCpu {
+  ms: number;
+  sync: number | null;
+  gateway: number | null;
+  store: number | null;
+  ledger: number | null;
+  /** Everything else the machine ran meanwhile (other users' work would show up here). */
+  other: number | null;
 }
 
 export interface BaselineResult {

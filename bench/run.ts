@@ -14,7 +14,14 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { renderChart } from "./chart.ts";
-import { type Child, installReaper, spawnChild } from "./children.ts";
+import {
+  type Child,
+  type CpuSample,
+  cpuBetween,
+  installReaper,
+  sampleMachine,
+  spawnChild,
+} from "./children.ts";
 import {
   API_KEY,
   CONCURRENCY,
@@ -25,7 +32,7 @@ import {
   PAGE_SIZE,
   pagesOf,
 } from "./dataset.ts";
-import type { BaselineResult, Machine, PaysyncResult, Results, Row } from "./results.ts";
+import type { BaselineResult, Machine, PaysyncResult, PhaseCpu, Results, Row } from "./results.ts";
 import { formatTable, updateReadme } from "./table.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -195,6 +202,7 @@ async function runPaysync(n: number): Promise<PaysyncResult> {
     };
     log(`N=${n}: paysync sync --once (${pagesOf(n)} pages, ${expected} orphans expected)`);
     let stderrLines = 0;
+    const machine = sampleMachine();
     const sync = spawnChild("sync", [path.join(BENCH, "sync-process.mjs")], {
       env,
       onStderr: (line) => {
@@ -204,6 +212,7 @@ async function runPaysync(n: number): Promise<PaysyncResult> {
       },
     });
     const exit = await sync.waitExit(SYNC_LIMIT_MS);
+    machine.stop();
     if (exit.timedOut) problems.push(`killed after ${SYNC_LIMIT_MS / 60_000} minutes`);
 
     const reportLines = sync.stdoutLines.filter((line) => line.trim() !== "");
@@ -252,6 +261,27 @@ async function runPaysync(n: number): Promise<PaysyncResult> {
       typeof epoch === "number" && stats.mainStartedAt !== undefined
         ? epoch + plus - stats.mainStartedAt
         : null;
+    const phase = (from: unknown, to: unknown, toPlus = 0): PhaseCpu | null => {
+      if (typeof from !== "number" || typeof to !== "number") return null;
+      const end = to + toPlus;
+      const used = (samples: readonly CpuSample[] | undefined) => {
+        const ms = samples ? cpuBetween(samples, from, end) : null;
+        return ms === null ? null : Math.round(ms);
+      };
+      const ours = {
+        sync: used(sync.cpuSamples),
+        gateway: used(services.get("gateway")?.child.cpuSamples),
+        store: used(services.get("store")?.child.cpuSamples),
+        ledger: used(services.get("ledger")?.child.cpuSamples),
+      };
+      const all = used(machine.samples);
+      const sum = Object.values(ours).reduce<number>((total, ms) => total + (ms ?? 0), 0);
+      return { ms: end - from, ...ours, other: all === null ? null : Math.max(0, all - sum) };
+    };
+    const mainEnd =
+      stats.mainStartedAt === undefined || stats.mainMs === undefined
+        ? undefined
+        : stats.mainStartedAt + stats.mainMs;
     return {
       status: report.status ?? `no report (exit ${exit.code ?? exit.signal})`,
       exitCode: exit.code,
@@ -279,6 +309,11 @@ async function runPaysync(n: number): Promise<PaysyncResult> {
         firstLedgerCall: at(ledger.firstAt),
         lastLedgerCall: at(ledger.lastAt),
         end: wallMs,
+      },
+      cpu: {
+        main: phase(stats.mainStartedAt, mainEnd),
+        pages: phase(gateway.firstRequestAt, gateway.lastPageAt, LATENCY_MS),
+        cancels: phase(gateway.firstCancelAt, gateway.lastCancelAt, LATENCY_MS),
       },
       gateway,
       store,
@@ -382,6 +417,20 @@ async function runBaseline(n: number, limitMs: number): Promise<BaselineResult> 
 
 const seconds = (ms: number | null) => (ms === null ? "?" : `${(ms / 1000).toFixed(2)} s`);
 
+/** "(12.3 s): sync 95 %, gateway 40 %, …" — each process's share of one core. */
+function cpuLine(c: PhaseCpu): string {
+  const share = (ms: number | null) => (ms === null ? "?" : `${Math.round((ms / c.ms) * 100)} %`);
+  const total = [c.sync, c.gateway, c.store, c.ledger].reduce<number>(
+    (sum, ms) => sum + (ms ?? 0),
+    0,
+  );
+  return (
+    `(${seconds(c.ms)}): sync ${share(c.sync)}, simulator ${share(c.gateway)}, ` +
+    `store ${share(c.store)}, ledger ${share(c.ledger)}, anything else ${share(c.other)} of one core; ` +
+    `the bench's processes used ${Math.round((total / (c.ms * os.cpus().length)) * 100)} % of the machine`
+  );
+}
+
 function describeRow(row: Row): void {
   const p = row.paysync;
   const t = p.timeline;
@@ -402,11 +451,27 @@ function describeRow(row: Row): void {
       ` (${seconds(t.firstLedgerCall ?? null)} → ${seconds(t.lastLedgerCall ?? null)}); ` +
       `gateway: ${String(p.gateway.requests ?? "?")} requests, at most ${String(p.gateway.maxPerSecond ?? "?")} in a second`,
   );
-  const cpu = (stats: Record<string, unknown>) => seconds(num(stats.cpuMsSinceReady));
+  const operations = Object.entries(
+    (p.ledger.byOperation ?? {}) as Record<string, { count: number; meanMs: number }>,
+  )
+    .map(([name, op]) => `${name} ${op.count}× ${op.meanMs} ms`)
+    .join(", ");
   log(
-    `  CPU during the run: sync ${seconds(p.cpuMs)}, gateway ${cpu(p.gateway)}, ` +
-      `store ${cpu(p.store)}, ledger ${cpu(p.ledger)} (${String(os.cpus().length)} cores × ${seconds(p.wallMs)} wall)`,
+    `  in flight at most: pages ${String(p.gateway.maxPagesInFlight ?? "?")}, cancels ` +
+      `${String(p.gateway.maxCancelsInFlight ?? "?")} (gateway); ledger ${String(p.ledger.maxInFlight ?? "?")} ` +
+      `(${operations || "no calls"}, as dynalite timed them)`,
   );
+  for (const name of ["pages", "cancels", "main"] as const) {
+    const c = p.cpu[name];
+    if (c) log(`  CPU while ${name === "main" ? "main() ran" : `${name} ran`} ${cpuLine(c)}`);
+  }
+  const other = p.cpu.main?.other;
+  if (other != null && p.cpu.main && other > 0.15 * p.cpu.main.ms) {
+    loudly(
+      `N=${row.n}: other processes used ${seconds(other)} of CPU while the sync ran ` +
+        `(${Math.round((other / p.cpu.main.ms) * 100)} % of a core): the machine was not quiet`,
+    );
+  }
   if (p.problems.length > 0) loudly(`N=${row.n}: paysync: ${p.problems.join("; ")}`);
   const b = row.baseline;
   if (b) {

@@ -42,6 +42,15 @@ async function startGateway(n: number, nowMs: number): Promise<Service> {
         firstCancelAt: cancels[0]?.at ?? null,
         lastCancelAt: cancels.at(-1)?.at ?? null,
         maxPerSecond: maxInAnySecond(sim.requests.map((r) => r.at)),
+        // Each call is held LATENCY_MS, so arrivals within one latency were in flight together.
+        maxPagesInFlight: maxWithin(
+          pages.map((r) => r.at),
+          LATENCY_MS,
+        ),
+        maxCancelsInFlight: maxWithin(
+          cancels.map((r) => r.at),
+          LATENCY_MS,
+        ),
         effectiveCancels: cancelled.length,
         doubleCancels: cancelled.filter((count) => count > 1).length,
       };
@@ -52,10 +61,15 @@ async function startGateway(n: number, nowMs: number): Promise<Service> {
 
 /** Most request arrivals inside any 1-second span (the log is in arrival order). */
 function maxInAnySecond(arrivals: readonly number[]): number {
+  return maxWithin(arrivals, 1000);
+}
+
+/** Most arrivals inside any span shorter than `spanMs`. */
+function maxWithin(arrivals: readonly number[], spanMs: number): number {
   let best = 0;
   let first = 0;
   for (let last = 0; last < arrivals.length; last += 1) {
-    while ((arrivals[last] as number) - (arrivals[first] as number) >= 1000) first += 1;
+    while ((arrivals[last] as number) - (arrivals[first] as number) >= spanMs) first += 1;
     best = Math.max(best, last - first + 1);
   }
   return best;
@@ -74,6 +88,8 @@ async function startStore(n: number): Promise<Service> {
   };
   const original = db.execProtocolRawStream.bind(db);
   db.execProtocolRawStream = async (message, ...rest) => {
+    // Terminate ("X"), sent when the client closes, is not work.
+    if (message[0] === 0x58) return original(message, ...rest);
     if (message[0] === 0x50 || message[0] === 0x51) statements += 1;
     const done = meter.start();
     try {
@@ -92,9 +108,19 @@ async function startStore(n: number): Promise<Service> {
 async function startLedger(): Promise<Service> {
   const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   const meter = new BusyMeter();
-  server.on("request", (_req, res) => {
+  // Per operation (PutItem, UpdateItem, …): how many and how long dynalite took on them.
+  const byOperation = new Map<string, { count: number; ms: number }>();
+  server.on("request", (req, res) => {
     const done = meter.start();
-    res.once("close", done);
+    const began = performance.now();
+    const target = String(req.headers["x-amz-target"] ?? "?").replace(/^DynamoDB_\d+\./, "");
+    res.once("close", () => {
+      done();
+      const entry = byOperation.get(target) ?? { count: 0, ms: 0 };
+      entry.count += 1;
+      entry.ms += performance.now() - began;
+      byOperation.set(target, entry);
+    });
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -104,7 +130,15 @@ async function startLedger(): Promise<Service> {
   if (address === null || typeof address === "string") throw new Error("dynalite has no port");
   return {
     url: `http://127.0.0.1:${address.port}`,
-    stats: () => meter.stats(),
+    stats: () => ({
+      ...meter.stats(),
+      byOperation: Object.fromEntries(
+        [...byOperation].map(([name, { count, ms }]) => [
+          name,
+          { count, meanMs: Math.round((ms / count) * 10) / 10 },
+        ]),
+      ),
+    }),
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -1,5 +1,5 @@
 // The printed table and the README's Benchmark section, both from bench/results.json's shape.
-import type { Results, Row } from "./results.ts";
+import type { PhaseCpu, Results, Row } from "./results.ts";
 
 export const README_START = "<!-- bench:start (written by npm run bench) -->";
 export const README_END = "<!-- bench:end -->";
@@ -80,8 +80,14 @@ export function formatTable(results: Results): string {
   return lines.join("\n");
 }
 
-const cpuOf = (stats: Record<string, unknown>): number | null =>
-  typeof stats.cpuMsSinceReady === "number" ? stats.cpuMsSinceReady : null;
+function cpuShares(name: string, c: PhaseCpu | null): string {
+  if (!c) return "";
+  const share = (ms: number | null) => (ms === null ? "?" : `${Math.round((ms / c.ms) * 100)} %`);
+  return (
+    `; CPU while ${name} ran: sync ${share(c.sync)}, simulator ${share(c.gateway)}, ` +
+    `store ${share(c.store)}, ledger ${share(c.ledger)}, other processes ${share(c.other)} of a core`
+  );
+}
 
 function timeGoes(row: Row): string {
   const p = row.paysync;
@@ -93,8 +99,7 @@ function timeGoes(row: Row): string {
     `cancels ${seconds(t.firstCancel ?? null)} → ${seconds(t.lastCancelAnswered ?? null)}, ` +
     `done at ${seconds(t.end ?? null)}; store busy ${seconds(store.busyMs ?? null)} ` +
     `(${store.statements ?? "?"} statements), ledger busy ${seconds(ledger.busyMs ?? null)} ` +
-    `(${ledger.operations ?? "?"} calls); CPU: sync ${seconds(p.cpuMs)}, simulator ` +
-    `${seconds(cpuOf(p.gateway))}, store ${seconds(cpuOf(p.store))}, ledger ${seconds(cpuOf(p.ledger))}`
+    `(${ledger.operations ?? "?"} calls)${cpuShares("pages", p.cpu.pages)}${cpuShares("cancels", p.cpu.cancels)}`
   );
 }
 
