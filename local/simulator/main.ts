@@ -1,9 +1,12 @@
 // Runnable PG simulator for manual and end-to-end runs:
 //   tsx local/simulator/main.ts [--port N] [--dataset file.json] [--latency-ms N]
 //                               [--per-page N] [--no-page-count] [--api-key KEY]
+//                               [--dialect reference|toss|portone]
 import { parseArgs } from "node:util";
 import { loadDataset, seedPayments } from "./dataset.ts";
-import { type PgSimulatorOptions, startPgSimulator } from "./pg-simulator.ts";
+import { type DialectName, type PgSimulatorOptions, startPgSimulator } from "./pg-simulator.ts";
+
+const DIALECT_NAMES: readonly DialectName[] = ["reference", "toss", "portone"];
 
 interface CliOptions {
   simulator: PgSimulatorOptions;
@@ -21,11 +24,16 @@ function parseCli(argv: readonly string[]): CliOptions {
       "per-page": { type: "string" },
       "no-page-count": { type: "boolean" },
       "api-key": { type: "string" },
+      dialect: { type: "string" },
     },
   });
+  const dialect = DIALECT_NAMES.find((name) => name === (values.dialect ?? "reference"));
+  if (dialect === undefined)
+    throw new Error(`--dialect must be one of ${DIALECT_NAMES.join(", ")}`);
   const simulator: PgSimulatorOptions = {
     payments: values.dataset ? loadDataset(values.dataset) : seedPayments(new Date()),
     pageCountEndpoint: !values["no-page-count"],
+    dialect,
   };
   if (values.port !== undefined) simulator.port = cliNumber("--port", values.port);
   if (values["latency-ms"] !== undefined) {
