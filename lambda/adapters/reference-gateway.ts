@@ -14,24 +14,12 @@ import {
   type HttpAnswer,
   type RetryingHttp,
 } from "./http/retrying-http.ts";
+import { isCount, isObject, malformed } from "./json-shapes.ts";
 
 export interface ReferenceGatewayOptions {
   readonly baseUrl: string;
   readonly apiKey: string;
   readonly http: RetryingHttp;
-}
-
-type Json = Record<string, unknown>;
-
-const isObject = (value: unknown): value is Json =>
-  typeof value === "object" && value !== null && !Array.isArray(value);
-
-const isCount = (value: unknown): value is number =>
-  Number.isSafeInteger(value) && (value as number) >= 0;
-
-/** A listing that does not parse fails the run before any cancel: never act on half a window. */
-function malformed(what: string): GatewayError {
-  return new GatewayError(`malformed gateway answer: ${what}`, false);
 }
 
 function unexpected(answer: HttpAnswer, what: string): GatewayError {

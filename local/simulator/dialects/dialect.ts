@@ -41,6 +41,17 @@ export interface Dialect {
   cancelTarget(method: string, path: string): string | undefined;
 }
 
+/** The decoded id a `method` request to a path like `pattern` names, e.g. `/payments/{id}`. */
+export function pathId(
+  pattern: RegExp,
+  wanted: string,
+  method: string,
+  path: string,
+): string | undefined {
+  const match = method === wanted ? pattern.exec(path) : null;
+  return match?.[1] === undefined ? undefined : decodePathSegment(match[1]);
+}
+
 export function decodePathSegment(segment: string): string | undefined {
   try {
     return decodeURIComponent(segment);

@@ -5,9 +5,9 @@ import type { CancelAnswers } from "../payment-ledger.ts";
 import {
   type Dialect,
   type DialectContext,
-  decodePathSegment,
   type Incoming,
   parseJsonObject,
+  pathId,
 } from "./dialect.ts";
 
 /**
@@ -70,16 +70,12 @@ export const portOneDialect: Dialect = {
 
   error,
 
-  cancelTarget(method, path) {
-    const match = method === "POST" ? CANCEL_PATH.exec(path) : null;
-    return match?.[1] === undefined ? undefined : decodePathSegment(match[1]);
-  },
+  cancelTarget: (method, path) => pathId(CANCEL_PATH, "POST", method, path),
 
   route(incoming, context) {
     const { method, path } = incoming;
     if (method === "GET" && path === "/payments") return { handle: () => list(incoming, context) };
-    const payment = method === "GET" ? PAYMENT_PATH.exec(path) : null;
-    const id = payment?.[1] === undefined ? undefined : decodePathSegment(payment[1]);
+    const id = pathId(PAYMENT_PATH, "GET", method, path);
     if (id !== undefined) return { handle: () => lookup(id, context) };
     const pgUid = this.cancelTarget(method, path);
     return pgUid === undefined

@@ -3,9 +3,9 @@ import { MAX_PER_PAGE, parsePage, parsePerPage, parseWindow } from "../query.ts"
 import {
   type Dialect,
   type DialectContext,
-  decodePathSegment,
   type Incoming,
   parseJsonObject,
+  pathId,
 } from "./dialect.ts";
 
 const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
@@ -22,10 +22,7 @@ export const referenceDialect: Dialect = {
 
   error: errorAnswer,
 
-  cancelTarget(method, path) {
-    const match = method === "POST" ? CANCEL_PATH.exec(path) : null;
-    return match?.[1] === undefined ? undefined : decodePathSegment(match[1]);
-  },
+  cancelTarget: (method, path) => pathId(CANCEL_PATH, "POST", method, path),
 
   route(incoming, context) {
     const { method, path } = incoming;

@@ -4,9 +4,9 @@ import type { CancelAnswers, PaymentWindow } from "../payment-ledger.ts";
 import {
   type Dialect,
   type DialectContext,
-  decodePathSegment,
   type Incoming,
   parseJsonObject,
+  pathId,
 } from "./dialect.ts";
 
 /**
@@ -132,17 +132,13 @@ export const tossDialect: Dialect = {
 
   error: errorAnswer,
 
-  cancelTarget(method, path) {
-    const match = method === "POST" ? CANCEL_PATH.exec(path) : null;
-    return match?.[1] === undefined ? undefined : decodePathSegment(match[1]);
-  },
+  cancelTarget: (method, path) => pathId(CANCEL_PATH, "POST", method, path),
 
   route(incoming, context) {
     const { method, path } = incoming;
     if (method === "GET" && path === "/v1/transactions")
       return { handle: () => list(incoming, context) };
-    const payment = method === "GET" ? PAYMENT_PATH.exec(path) : null;
-    const paymentKey = payment?.[1] === undefined ? undefined : decodePathSegment(payment[1]);
+    const paymentKey = pathId(PAYMENT_PATH, "GET", method, path);
     if (paymentKey !== undefined) return { handle: () => lookup(paymentKey, context) };
     const pgUid = this.cancelTarget(method, path);
     return pgUid === undefined
