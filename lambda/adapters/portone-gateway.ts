@@ -138,8 +138,8 @@ export function createPortOneGateway(options: PortOneGatewayOptions): Gateway {
       url: `${base}/payments/${encodeURIComponent(pgUid)}`,
       headers,
     });
-    if (answer.status === 404) return undefined;
-    if (answer.status !== 200) throw refused(answer, `payment ${pgUid}`);
+    // A lookup PortOne cannot answer leaves the decision to the cancel itself.
+    if (answer.status !== 200) return undefined;
     const payment = object(answer.json, "payment");
     const status = text(payment, "status", "payment");
     const amount = object(payment.amount, "payment.amount");
@@ -187,17 +187,16 @@ export function createPortOneGateway(options: PortOneGatewayOptions): Gateway {
       // A fresh state right before moving money, and the balance PortOne must still hold:
       // if anything was refunded meanwhile, PortOne answers 409 instead of refunding again.
       const current = await lookup(request.pgUid);
-      if (current === undefined)
-        return { kind: "rejected", code: "PAYMENT_NOT_FOUND", message: "unknown payment" };
-      if (current.status === "cancelled") return { kind: "already_cancelled" };
-      if (current.status !== "paid") {
+      if (current?.status === "cancelled") return { kind: "already_cancelled" };
+      if (current !== undefined && current.status !== "paid") {
         return {
           kind: "rejected",
           code: `STATUS_${current.status.toUpperCase()}`,
           message: `the payment is ${current.status} at PortOne`,
         };
       }
-      const cancellable = current.cancellable;
+      // Without a lookup, the listed amount: if it is not what is left, PortOne refuses (409).
+      const cancellable = current?.cancellable ?? request.amount;
 
       const answer = await options.http({
         method: "POST",

@@ -94,8 +94,9 @@ export function createTossGateway(options: TossGatewayOptions): Gateway {
       url: `${base}/v1/payments/${encodeURIComponent(pgUid)}`,
       headers,
     });
-    if (answer.status === 404) return undefined;
-    if (answer.status !== 200) throw refused(answer, `payment ${pgUid}`);
+    // A lookup Toss cannot answer (an unknown key, or a server without the endpoint) leaves
+    // the decision to the cancel itself, whose answers are the binding ones.
+    if (answer.status !== 200) return undefined;
     const status = text(object(answer.json, "payment"), "status", "payment");
     return STATUS[status] ?? status.toLowerCase();
   }
@@ -148,10 +149,8 @@ export function createTossGateway(options: TossGatewayOptions): Gateway {
       const path = `${base}/v1/payments/${encodeURIComponent(request.pgUid)}`;
       // The listing may be hours old: ask for the payment's state right before moving money.
       const state = await lookup(request.pgUid);
-      if (state === undefined)
-        return { kind: "rejected", code: "NOT_FOUND_PAYMENT", message: "unknown payment" };
       if (state === "cancelled") return { kind: "already_cancelled" };
-      if (state !== "paid") {
+      if (state !== undefined && state !== "paid") {
         // A partly cancelled payment is not an orphan to cancel in full: a person decides.
         return {
           kind: "rejected",

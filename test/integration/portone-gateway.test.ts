@@ -297,4 +297,15 @@ describe("PortOne cancel", () => {
       expect.objectContaining({ kind: "CANCEL_FAILED", pgUid: "order-9" }),
     ]);
   });
+
+  it("without a lookup, sends the listed amount as currentCancellableAmount", async () => {
+    const portone = await gateway((r) =>
+      r.method === "GET"
+        ? { status: 404, body: { type: "PAYMENT_NOT_FOUND" } }
+        : { status: 200, body: { cancellation: { status: "SUCCEEDED" } } },
+    );
+    expect(await portone.cancel(request)).toEqual({ kind: "cancelled" });
+    const post = stub?.requests.find((r) => r.method === "POST");
+    expect(JSON.parse(post?.body ?? "").currentCancellableAmount).toBe(15000);
+  });
 });

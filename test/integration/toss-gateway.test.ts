@@ -245,11 +245,6 @@ describe("Toss cancel", () => {
         payment("pay_a", "PARTIAL_CANCELED"),
         { kind: "rejected", code: "STATUS_PARTIAL_CANCELLED" },
       ],
-      [
-        404,
-        { code: "NOT_FOUND_PAYMENT", message: "존재하지 않는 결제 입니다." },
-        { kind: "rejected", code: "NOT_FOUND_PAYMENT" },
-      ],
     ] as const) {
       const toss = await gateway(() => ({ status, body }));
       expect(await toss.cancel(request)).toMatchObject(expected);
@@ -271,5 +266,25 @@ describe("Toss cancel", () => {
     const error = await toss.cancel(request).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(GatewayError);
     expect(error).toMatchObject({ retryable: true });
+  });
+
+  it("still cancels where the lookup has no answer; the cancel's own answer decides", async () => {
+    const toss = await gateway((r) =>
+      r.method === "GET"
+        ? { status: 404, body: { code: "NOT_FOUND", message: "no such route" } }
+        : { status: 200, body: payment("pay_a", "CANCELED") },
+    );
+    expect(await toss.cancel(request)).toEqual({ kind: "cancelled" });
+    expect(await toss.paymentStatus?.("pay_a")).toBeUndefined();
+
+    await stub?.close();
+    const unknown = await gateway(() => ({
+      status: 404,
+      body: { code: "NOT_FOUND_PAYMENT", message: "존재하지 않는 결제 입니다." },
+    }));
+    expect(await unknown.cancel(request)).toMatchObject({
+      kind: "rejected",
+      code: "NOT_FOUND_PAYMENT",
+    });
   });
 });
