@@ -16,7 +16,7 @@ export function createPaysyncApp(props: AppProps = {}): { app: App; stack: Paysy
   // makes no lookups; `cdk deploy` picks the target from the caller's AWS profile.
   const stack = new PaysyncStack(app, STACK_NAME, {
     settings,
-    description: "paysync: payment reconciliation (issue 4)",
+    description: "paysync: payment reconciliation",
   });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return { app, stack };

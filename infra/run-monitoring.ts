@@ -33,7 +33,7 @@ export interface RunMonitoringProps {
 /** Alarms are judged per five minutes: a run's metrics land within one such period. */
 const ALARM_PERIOD = Duration.minutes(5);
 
-/** The alarms of issue 4, each sent to the alarm topic, and a dashboard of the run metrics. */
+/** The alarms, each sent to the alarm topic, and a dashboard of the run metrics. */
 export class RunMonitoring extends Construct {
   readonly alarms: Alarm[] = [];
   readonly dashboard: Dashboard;

@@ -42,7 +42,7 @@ export interface StackSettings {
   readonly syncEnvironment: Readonly<Record<string, string>>;
 }
 
-/** The nightly deep run's constant input (issue 4): 48 hours back. */
+/** The nightly deep run's constant input: 48 hours back. */
 export const DEEP_RUN_LOOKBACK_SECONDS = 172_800;
 
 /**
