@@ -284,7 +284,6 @@ export const createDynamoDbLedger = ({ client, tableName }: DynamoDbLedgerOption
         return decision.result;
       case "giveUp":
         if (!(await giveUp(request, seen, decision.reason))) return undefined;
-        await unmarkOpen(request.pgUid);
         return { kind: "failed", reason: decision.reason };
       case "takeOver":
         // The stored key, never the new one: the first attempt may have reached the gateway.
@@ -308,7 +307,11 @@ export const createDynamoDbLedger = ({ client, tableName }: DynamoDbLedgerOption
     for (let round = 0; round < MAX_CLAIM_ROUNDS; round++) {
       lastSeen = await readItem(cancelKey(request.pgUid));
       const result = await claimRound(request, lastSeen);
-      if (result !== undefined) return result;
+      if (result === undefined) continue;
+      // The marker written above points at a closed record: drop it now rather than leave
+      // every later run to read and delete it. A live claim (busy) keeps its marker.
+      if (result.kind === "done" || result.kind === "failed") await unmarkOpen(request.pgUid);
+      return result;
     }
     return busyAfterRaces(lastSeen, request.now);
   };

@@ -551,3 +551,17 @@ describe("open claims", () => {
     expect(await readItem(tableName, "CLAIMS#OPEN", "pg-ghost")).toBeUndefined();
   });
 });
+
+describe("open-claim markers on a closed record", () => {
+  it("are not left behind by a claim that finds the payment done", async () => {
+    const { ledger, tableName } = await freshLedger();
+    await ledger.claimCancel(claimRequest({ pgUid: "pg-d" }));
+    await ledger.completeCancel("pg-d", "run-a", "CANCELLED", T0 + 1);
+    expect(
+      await ledger.claimCancel(
+        claimRequest({ pgUid: "pg-d", runId: "run-b", now: T0 + 2 * LEASE_MS }),
+      ),
+    ).toEqual({ kind: "done", state: "CANCELLED" });
+    expect(await readItem(tableName, "CLAIMS#OPEN", "pg-d")).toBeUndefined();
+  });
+});
