@@ -1,8 +1,9 @@
 import { startDynalite } from "../../local/embedded/dynalite.ts";
 import { type StoreOrderRow, startEmbeddedPostgres } from "../../local/embedded/postgres.ts";
-import { SEED_ORDERS } from "../../local/seed-data.ts";
+import { SEED_EXPECTED, SEED_ORDERS } from "../../local/seed-data.ts";
 import {
   type DialectName,
+  type PgSimulator,
   type PgSimulatorOptions,
   SIMULATOR_API_KEY,
   seedPayments,
@@ -76,4 +77,14 @@ export function expectedAuthorization(dialect: DialectName, key: string): string
     case "portone":
       return `PortOne ${key}`;
   }
+}
+
+/** How many distinct Idempotency-Keys the simulator saw for each of the seed's orphans. */
+export function keysPerOrphan(simulator: PgSimulator): Record<string, number> {
+  return Object.fromEntries(
+    SEED_EXPECTED.cancelled.map((uid) => [
+      uid,
+      new Set(simulator.cancelRequests(uid).map((r) => r.headers.idempotencyKey)).size,
+    ]),
+  );
 }
