@@ -41,6 +41,27 @@ export interface Dialect {
   cancelTarget(method: string, path: string): string | undefined;
 }
 
+/**
+ * The routes Toss and PortOne share: a listing, a lookup by id, and a cancel by id. A
+ * request that matches none is not routed (404).
+ */
+export function listLookupCancel(
+  incoming: Incoming,
+  paths: { readonly list: string; readonly payment: RegExp; readonly cancel: RegExp },
+  handle: {
+    readonly list: () => ApiAnswer;
+    readonly lookup: (id: string) => ApiAnswer;
+    readonly cancel: (id: string) => ApiAnswer;
+  },
+): Route | undefined {
+  const { method, path } = incoming;
+  if (method === "GET" && path === paths.list) return { handle: handle.list };
+  const id = pathId(paths.payment, "GET", method, path);
+  if (id !== undefined) return { handle: () => handle.lookup(id) };
+  const pgUid = pathId(paths.cancel, "POST", method, path);
+  return pgUid === undefined ? undefined : { cancelOf: pgUid, handle: () => handle.cancel(pgUid) };
+}
+
 /** The decoded id a `method` request to a path like `pattern` names, e.g. `/payments/{id}`. */
 export function pathId(
   pattern: RegExp,

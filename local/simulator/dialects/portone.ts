@@ -6,6 +6,7 @@ import {
   type Dialect,
   type DialectContext,
   type Incoming,
+  listLookupCancel,
   parseJsonObject,
   pathId,
 } from "./dialect.ts";
@@ -73,14 +74,15 @@ export const portOneDialect: Dialect = {
   cancelTarget: (method, path) => pathId(CANCEL_PATH, "POST", method, path),
 
   route(incoming, context) {
-    const { method, path } = incoming;
-    if (method === "GET" && path === "/payments") return { handle: () => list(incoming, context) };
-    const id = pathId(PAYMENT_PATH, "GET", method, path);
-    if (id !== undefined) return { handle: () => lookup(id, context) };
-    const pgUid = this.cancelTarget(method, path);
-    return pgUid === undefined
-      ? undefined
-      : { cancelOf: pgUid, handle: () => cancel(pgUid, incoming, context) };
+    return listLookupCancel(
+      incoming,
+      { list: "/payments", payment: PAYMENT_PATH, cancel: CANCEL_PATH },
+      {
+        list: () => list(incoming, context),
+        lookup: (id) => lookup(id, context),
+        cancel: (id) => cancel(id, incoming, context),
+      },
+    );
   },
 };
 

@@ -5,6 +5,7 @@ import {
   type Dialect,
   type DialectContext,
   type Incoming,
+  listLookupCancel,
   parseJsonObject,
   pathId,
 } from "./dialect.ts";
@@ -135,15 +136,15 @@ export const tossDialect: Dialect = {
   cancelTarget: (method, path) => pathId(CANCEL_PATH, "POST", method, path),
 
   route(incoming, context) {
-    const { method, path } = incoming;
-    if (method === "GET" && path === "/v1/transactions")
-      return { handle: () => list(incoming, context) };
-    const paymentKey = pathId(PAYMENT_PATH, "GET", method, path);
-    if (paymentKey !== undefined) return { handle: () => lookup(paymentKey, context) };
-    const pgUid = this.cancelTarget(method, path);
-    return pgUid === undefined
-      ? undefined
-      : { cancelOf: pgUid, handle: () => cancel(pgUid, incoming, context) };
+    return listLookupCancel(
+      incoming,
+      { list: "/v1/transactions", payment: PAYMENT_PATH, cancel: CANCEL_PATH },
+      {
+        list: () => list(incoming, context),
+        lookup: (id) => lookup(id, context),
+        cancel: (id) => cancel(id, incoming, context),
+      },
+    );
   },
 };
 
