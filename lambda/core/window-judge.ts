@@ -53,7 +53,8 @@ export function createWindowJudge(options: WindowJudgeOptions) {
   let currentPage = new Set<string>();
   let last: Payment | undefined;
   let outOfOrder = 0;
-  let pending: Payment[] = [];
+  // Paid payments waiting for their chunk's lookup, by pg_uid so a withdrawal is O(1).
+  let pending = new Map<string, Payment>();
   let pendingOrders = new Set<string>();
 
   const keepFinding = (finding: Finding) => {
@@ -78,11 +79,7 @@ export function createWindowJudge(options: WindowJudgeOptions) {
 
   /** Takes back a paid sighting still waiting for its lookup, or already an orphan. */
   const withdraw = (pgUid: string): boolean => {
-    const waiting = pending.findIndex((p) => p.pgUid === pgUid);
-    if (waiting >= 0) {
-      pending.splice(waiting, 1);
-      return true;
-    }
+    if (pending.delete(pgUid)) return true;
     if (!orphanUids.delete(pgUid)) return false;
     const index = orphans.findIndex((p) => p.pgUid === pgUid);
     if (index >= 0) orphans.splice(index, 1);
@@ -118,9 +115,9 @@ export function createWindowJudge(options: WindowJudgeOptions) {
   };
 
   async function judgePending(): Promise<void> {
-    if (pending.length === 0) return;
-    const batch = pending.sort(byPaidAtThenUid);
-    pending = [];
+    if (pending.size === 0) return;
+    const batch = [...pending.values()].sort(byPaidAtThenUid);
+    pending = new Map();
     pendingOrders = new Set();
     options.beforeLookup();
     const orders = await lookupPaidOrders(
@@ -183,7 +180,11 @@ export function createWindowJudge(options: WindowJudgeOptions) {
           counts[place]++;
           continue;
         }
-        pending.push(payment);
+        if (pending.has(payment.pgUid)) {
+          repeatSighting();
+          continue;
+        }
+        pending.set(payment.pgUid, payment);
         pendingOrders.add(payment.storeOrderId);
         if (pendingOrders.size >= options.orderChunkSize) await judgePending();
       }
