@@ -15,15 +15,23 @@ process.stdin.on("end", onStdinEnd);
 process.stdin.resume();
 
 const startedAt = performance.now();
-register();
-const { main } = await import("../local/cli.ts");
+const entry = process.env.BENCH_SYNC_ENTRY;
+if (!entry) register();
+const { main } = await import(entry ?? "../local/cli.ts");
 const loadedAt = performance.now();
 // The floor: what loading the CLI and its SDKs costs before any work.
 const loadRssKiB = process.resourceUsage().maxRSS;
 const loadCpu = process.cpuUsage();
 const mainStartedAt = Date.now();
+const peaks = { rss: 0, heapTotal: 0, heapUsed: 0, external: 0, arrayBuffers: 0 };
+const sampleMemory = () => {
+  const usage = process.memoryUsage();
+  for (const key of Object.keys(peaks)) peaks[key] = Math.max(peaks[key], usage[key]);
+};
+const sampler = setInterval(sampleMemory, 100);
 const exitCode = await main(["sync", "--once", "--json"], process.env);
 const finishedAt = performance.now();
+clearInterval(sampler);
 
 const cpuMs = (usage) => (usage.user + usage.system) / 1000;
 const stats = {
@@ -34,6 +42,7 @@ const stats = {
   loadRssKiB,
   maxRssKiB: process.resourceUsage().maxRSS,
   heapUsedMiB: Math.round(process.memoryUsage().heapUsed / 2 ** 20),
+  peaksMiB: Object.fromEntries(Object.entries(peaks).map(([k, v]) => [k, Math.round(v / 2 ** 20)])),
   // CPU used by main() alone: on a small machine, a run that keeps a core busy for as long
   // as its wall time is CPU-bound, not gateway-bound.
   mainCpuMs: Math.round(cpuMs(process.cpuUsage(loadCpu))),

@@ -5,8 +5,7 @@ import { createPostgresOrderStore } from "../lambda/adapters/postgres-order-stor
 import type { EnvConfig } from "../lambda/config/env-config.ts";
 import type { SyncConfig } from "../lambda/core/config.ts";
 import type { SyncPorts } from "../lambda/core/run-sync.ts";
-import { startDynalite } from "./embedded/dynalite.ts";
-import { type EmbeddedPostgres, startEmbeddedPostgres } from "./embedded/postgres.ts";
+import type { EmbeddedPostgres } from "./embedded/postgres.ts";
 import { SEED_ORDERS, SEED_PAGE_SIZE } from "./seed-data.ts";
 import {
   type PgSimulator,
@@ -51,10 +50,16 @@ export async function openRunEnvironment(
       : await startPgSimulator({ payments: seedPayments(new Date(now)), dialect: env.provider });
     if (simulator) closers.push(() => simulator.close());
 
-    const postgres = env.storeDatabaseUrl ? undefined : await startEmbeddedPostgres(SEED_ORDERS);
+    // The embedded twins load only when needed: PGlite alone adds about 35 MiB to the
+    // process, which a run against real services must not carry.
+    const postgres = env.storeDatabaseUrl
+      ? undefined
+      : await import("./embedded/postgres.ts").then((m) => m.startEmbeddedPostgres(SEED_ORDERS));
     if (postgres) closers.push(() => postgres.close());
 
-    const dynalite = env.dynamodbEndpoint ? undefined : await startDynalite();
+    const dynalite = env.dynamodbEndpoint
+      ? undefined
+      : await import("./embedded/dynalite.ts").then((m) => m.startDynalite());
     if (dynalite) closers.push(() => dynalite.close());
 
     const gatewayUrl = env.pgBaseUrl ?? simulator?.url ?? "";

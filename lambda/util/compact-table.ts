@@ -1,13 +1,11 @@
 /**
- * A string → string table for millions of entries at about 20 bytes each, kept off the JS
- * heap in typed arrays: keys are stored as 64-bit hashes, values as UTF-8 in one arena.
+ * A string → string table for millions of entries at about 20 bytes each plus the value,
+ * kept off the JS heap: keys are stored as 64-bit hashes, values as UTF-8.
  *
  * A key collision (two keys with one 64-bit hash, odds near 1 in 10^7 at a million keys)
  * makes `get` answer for the other key. Callers must only use the answer in a direction
  * that can never move money: here, to flag a payment for a person rather than to cancel it.
  */
-
-const EMPTY = 0;
 
 /** Two 32-bit lanes of a cyrb53-style hash: a 64-bit hash without BigInt. */
 export function hash64(text: string): [number, number] {
@@ -20,90 +18,110 @@ export function hash64(text: string): [number, number] {
   }
   h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
   h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
-  // (0, 0) marks an empty slot, so no real key may hash to it.
-  const hi = h1 >>> 0;
-  const lo = h2 >>> 0;
-  return hi === EMPTY && lo === EMPTY ? [0, 1] : [hi, lo];
+  return [h1 >>> 0, h2 >>> 0];
 }
 
+// Entries live back to back in fixed blocks: [hash hi u32][hash lo u32][value length u16]
+// [value bytes]. Fixed blocks grow without copying, so the table never holds two copies of
+// its data at once; only the slot index (4 bytes a slot) is rebuilt when it fills.
+const BLOCK_BITS = 20;
+const BLOCK_SIZE = 1 << BLOCK_BITS;
+const HEADER = 10;
+const MAX_VALUE_BYTES = 0xffff;
+/** Slots hold an entry's address plus one, so that 0 means empty and 2^32 - 2 is the last. */
+const MAX_ADDRESS = 0xffff_fffe;
+
 export class CompactStringTable {
-  #capacity = 1 << 10;
-  #keys = new Uint32Array(this.#capacity * 2);
-  #offsets = new Uint32Array(this.#capacity);
-  #lengths = new Uint16Array(this.#capacity);
-  #arena = Buffer.alloc(1 << 14);
-  #arenaUsed = 0;
+  #slots = new Uint32Array(1 << 10);
+  #blocks: Buffer[] = [];
+  /** Where the next entry goes, as a global address (block × BLOCK_SIZE + offset). */
+  #end = 0;
   #size = 0;
 
   get size(): number {
     return this.#size;
   }
 
+  /** Off-heap bytes held: the blocks and the slot index. */
+  get bytes(): number {
+    return this.#blocks.length * BLOCK_SIZE + this.#slots.byteLength;
+  }
+
   get(key: string): string | undefined {
     const [hi, lo] = hash64(key);
-    const slot = this.#find(hi, lo);
-    if (this.#keys[slot * 2] === EMPTY && this.#keys[slot * 2 + 1] === EMPTY) return undefined;
-    const offset = this.#offsets[slot] ?? 0;
-    return this.#arena.toString("utf8", offset, offset + (this.#lengths[slot] ?? 0));
+    const address = this.#slots[this.#find(hi, lo)] ?? 0;
+    if (address === 0) return undefined;
+    const block = this.#block(address - 1);
+    const at = (address - 1) & (BLOCK_SIZE - 1);
+    const length = block.readUInt16LE(at + 8);
+    return block.toString("utf8", at + HEADER, at + HEADER + length);
   }
 
   /** Sets the value only if the key is absent; returns the value now stored. */
   setIfAbsent(key: string, value: string): string {
-    const existing = this.get(key);
-    if (existing !== undefined) return existing;
-    if ((this.#size + 1) * 4 > this.#capacity * 3) this.#grow();
     const [hi, lo] = hash64(key);
     const slot = this.#find(hi, lo);
-    this.#keys[slot * 2] = hi;
-    this.#keys[slot * 2 + 1] = lo;
-    const bytes = Buffer.byteLength(value, "utf8");
-    if (bytes > 0xffff) throw new RangeError("value longer than 65535 bytes");
-    this.#reserve(bytes);
-    this.#arena.write(value, this.#arenaUsed, "utf8");
-    this.#offsets[slot] = this.#arenaUsed;
-    this.#lengths[slot] = bytes;
-    this.#arenaUsed += bytes;
+    const existing = this.#slots[slot] ?? 0;
+    if (existing !== 0) return this.get(key) ?? value;
+    const length = Buffer.byteLength(value, "utf8");
+    if (length > MAX_VALUE_BYTES)
+      throw new RangeError(`value longer than ${MAX_VALUE_BYTES} bytes`);
+    const address = this.#reserve(HEADER + length);
+    const block = this.#block(address);
+    const at = address & (BLOCK_SIZE - 1);
+    block.writeUInt32LE(hi, at);
+    block.writeUInt32LE(lo, at + 4);
+    block.writeUInt16LE(length, at + 8);
+    block.write(value, at + HEADER, "utf8");
+    this.#slots[slot] = address + 1;
     this.#size++;
+    if (this.#size * 4 > this.#slots.length * 3) this.#grow();
     return value;
+  }
+
+  #block(address: number): Buffer {
+    const block = this.#blocks[Math.floor(address / BLOCK_SIZE)];
+    if (block === undefined) throw new RangeError(`no entry at ${address}`);
+    return block;
+  }
+
+  /** The address of `bytes` free bytes in one block; an entry never spans two blocks. */
+  #reserve(bytes: number): number {
+    const used = this.#end & (BLOCK_SIZE - 1);
+    if (this.#blocks.length === 0 || used + bytes > BLOCK_SIZE) {
+      const start = this.#blocks.length * BLOCK_SIZE;
+      if (start + BLOCK_SIZE - 1 > MAX_ADDRESS) throw new RangeError("table is full (4 GiB)");
+      // Unzeroed, so the pages cost memory only once entries are written into them.
+      this.#blocks.push(Buffer.allocUnsafeSlow(BLOCK_SIZE));
+      this.#end = start;
+    }
+    const address = this.#end;
+    this.#end += bytes;
+    return address;
   }
 
   /** Linear probing: the slot holding (hi, lo), or the empty slot where it would go. */
   #find(hi: number, lo: number): number {
-    const mask = this.#capacity - 1;
+    const mask = this.#slots.length - 1;
     let slot = (hi ^ lo) & mask;
     for (;;) {
-      const kHi = this.#keys[slot * 2];
-      const kLo = this.#keys[slot * 2 + 1];
-      if ((kHi === EMPTY && kLo === EMPTY) || (kHi === hi && kLo === lo)) return slot;
+      const address = this.#slots[slot] ?? 0;
+      if (address === 0) return slot;
+      const block = this.#block(address - 1);
+      const at = (address - 1) & (BLOCK_SIZE - 1);
+      if (block.readUInt32LE(at) === hi && block.readUInt32LE(at + 4) === lo) return slot;
       slot = (slot + 1) & mask;
     }
   }
 
-  #reserve(bytes: number): void {
-    if (this.#arenaUsed + bytes <= this.#arena.length) return;
-    const next = Buffer.alloc(Math.max(this.#arena.length * 2, this.#arenaUsed + bytes));
-    this.#arena.copy(next, 0, 0, this.#arenaUsed);
-    this.#arena = next;
-  }
-
   #grow(): void {
-    const oldKeys = this.#keys;
-    const oldOffsets = this.#offsets;
-    const oldLengths = this.#lengths;
-    const oldCapacity = this.#capacity;
-    this.#capacity *= 2;
-    this.#keys = new Uint32Array(this.#capacity * 2);
-    this.#offsets = new Uint32Array(this.#capacity);
-    this.#lengths = new Uint16Array(this.#capacity);
-    for (let old = 0; old < oldCapacity; old++) {
-      const hi = oldKeys[old * 2] ?? EMPTY;
-      const lo = oldKeys[old * 2 + 1] ?? EMPTY;
-      if (hi === EMPTY && lo === EMPTY) continue;
-      const slot = this.#find(hi, lo);
-      this.#keys[slot * 2] = hi;
-      this.#keys[slot * 2 + 1] = lo;
-      this.#offsets[slot] = oldOffsets[old] ?? 0;
-      this.#lengths[slot] = oldLengths[old] ?? 0;
+    const old = this.#slots;
+    this.#slots = new Uint32Array(old.length * 2);
+    for (const address of old) {
+      if (address === 0) continue;
+      const block = this.#block(address - 1);
+      const at = (address - 1) & (BLOCK_SIZE - 1);
+      this.#slots[this.#find(block.readUInt32LE(at), block.readUInt32LE(at + 4))] = address;
     }
   }
 }

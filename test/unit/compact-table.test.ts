@@ -1,0 +1,57 @@
+import { describe, expect, it } from "vitest";
+import { CompactStringTable, hash64 } from "../../lambda/util/compact-table.ts";
+
+describe("CompactStringTable", () => {
+  it("answers undefined for a key never set", () => {
+    const table = new CompactStringTable();
+    expect(table.get("1")).toBeUndefined();
+    expect(table.size).toBe(0);
+  });
+
+  it("keeps the first value for a key and returns it on a second set", () => {
+    const table = new CompactStringTable();
+    expect(table.setIfAbsent("order-1", "PG1")).toBe("PG1");
+    expect(table.setIfAbsent("order-1", "PG2")).toBe("PG1");
+    expect(table.get("order-1")).toBe("PG1");
+    expect(table.size).toBe(1);
+  });
+
+  it("stores values of any UTF-8 length up to 65535 bytes, and refuses longer ones", () => {
+    const table = new CompactStringTable();
+    const values = ["", "결제-🙂", "x".repeat(300), "y".repeat(0xffff)];
+    values.forEach((value, i) => {
+      table.setIfAbsent(`k${i}`, value);
+    });
+    values.forEach((value, i) => {
+      expect(table.get(`k${i}`)).toBe(value);
+    });
+    expect(() => table.setIfAbsent("too-long", "z".repeat(0x10000))).toThrow(RangeError);
+    expect(table.get("too-long")).toBeUndefined();
+    expect(table.size).toBe(values.length);
+  });
+
+  it("keeps every entry across index growth and block boundaries", () => {
+    const table = new CompactStringTable();
+    const n = 150_000;
+    for (let i = 0; i < n; i++) table.setIfAbsent(String(i), `PG${i}-${"v".repeat(i % 17)}`);
+    expect(table.size).toBe(n);
+    for (let i = 0; i < n; i++) {
+      if (table.get(String(i)) !== `PG${i}-${"v".repeat(i % 17)}`) {
+        throw new Error(`entry ${i} came back as ${String(table.get(String(i)))}`);
+      }
+    }
+    expect(table.get(String(n))).toBeUndefined();
+    // About 10 bytes of header plus the value per entry, plus a 4-byte slot at most 3/4 full.
+    expect(table.bytes).toBeLessThan(n * 40);
+  });
+});
+
+describe("hash64", () => {
+  it("is deterministic and tells near keys apart", () => {
+    expect(hash64("order-1")).toEqual(hash64("order-1"));
+    expect(hash64("order-1")).not.toEqual(hash64("order-2"));
+    const seen = new Set<string>();
+    for (let i = 0; i < 100_000; i++) seen.add(hash64(String(i)).join(":"));
+    expect(seen.size).toBe(100_000);
+  });
+});
