@@ -19,7 +19,7 @@ export interface PaysyncResult {
   runMs: number | null;
   /** Spawn to exit, module loading included. */
   processMs: number;
-  /** Loading the CLI's modules through tsx, before main(). */
+  /** Loading the bundled CLI, before main(). */
   loadMs: number | null;
   /** User + system CPU of the sync process during main(). */
   cpuMs: number | null;
@@ -29,6 +29,11 @@ export interface PaysyncResult {
   peakRssMiB: number | null;
   /** maxRSS right after the CLI's modules were loaded, before main() ran. */
   loadRssMiB: number | null;
+  /**
+   * Peaks of process.memoryUsage() sampled every 100 ms during main(): where the RSS went
+   * (heapTotal: the JS heap V8 holds; arrayBuffers: off-heap tables and buffers).
+   */
+  memoryPeaksMiB: Record<string, number> | null;
   paymentsPerSecond: number | null;
   counts: Record<string, number> | null;
   expectedCancelled: number;
@@ -85,6 +90,6 @@ export interface Row {
 
 export interface Results {
   machine: Machine;
-  settings: Record<string, number | string>;
+  settings: Record<string, number | string | readonly string[]>;
   rows: Row[];
 }

@@ -1,10 +1,12 @@
 // npm run bench: paysync against the gateway-bound floor and against the seed's approach.
 //
-// For each N (BENCH_SIZES, default 10000,100000,1000000):
+// First it bundles the CLI with esbuild, as the Lambda is bundled (bench/build-sync.ts). Then,
+// for each N (BENCH_SIZES, default 10000,100000,1000000):
 //   1. start the gateway simulator, the store (PGlite over the wire protocol) and DynamoDB
 //      (dynalite), each in its own process (bench/services.ts), with N payments and N orders;
-//   2. run `paysync sync --once --json` in a process of its own (bench/sync-process.mjs) and
-//      read its report, its time and its peak RSS;
+//   2. run `paysync sync --once --json` from that bundle in a process of its own, with the
+//      heap flags every sync runs with (bench/sync-process.mjs), and read its report, its
+//      time and its peak RSS;
 //   3. start fresh services and run the seed-style baseline (bench/seed-style.ts) in its own
 //      process, killed after BENCH_BASELINE_LIMIT_S (600) seconds.
 // Then it prints the table and writes bench/results.json, bench/results.svg and the README's
@@ -13,6 +15,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { HEAP_FLAGS } from "../lambda/config/heap-flags.ts";
+import { buildSync } from "./build-sync.ts";
 import { renderChart } from "./chart.ts";
 import {
   type Child,
@@ -174,7 +178,7 @@ async function stopServices(services: Iterable<Service>): Promise<void> {
 
 const num = (value: unknown): number | null => (typeof value === "number" ? value : null);
 
-async function runPaysync(n: number): Promise<PaysyncResult> {
+async function runPaysync(n: number, syncEntry: string): Promise<PaysyncResult> {
   const nowMs = Date.now();
   log(`N=${n}: starting the gateway, the store and the ledger`);
   const services = await startServices(["gateway", "store", "ledger"], n, nowMs);
@@ -199,11 +203,13 @@ async function runPaysync(n: number): Promise<PaysyncResult> {
       MAX_ORPHAN_RATIO: "1",
       LOG_LEVEL: "warn",
       BENCH_STATS_FILE: statsFile,
+      BENCH_SYNC_ENTRY: syncEntry,
     };
     log(`N=${n}: paysync sync --once (${pagesOf(n)} pages, ${expected} orphans expected)`);
     let stderrLines = 0;
     const machine = sampleMachine();
-    const sync = spawnChild("sync", [path.join(BENCH, "sync-process.mjs")], {
+    // With the heap flags the Lambda, `npm start` and `npx paysync` run with.
+    const sync = spawnChild("sync", [...HEAP_FLAGS, path.join(BENCH, "sync-process.mjs")], {
       env,
       onStderr: (line) => {
         stderrLines += 1;
@@ -233,6 +239,7 @@ async function runPaysync(n: number): Promise<PaysyncResult> {
       loadRssKiB?: number;
       loadMs?: number;
       mainCpuMs?: number;
+      peaksMiB?: Record<string, number>;
     } = {};
     try {
       stats = JSON.parse(readFileSync(statsFile, "utf8"));
@@ -294,6 +301,7 @@ async function runPaysync(n: number): Promise<PaysyncResult> {
       ratio: wallMs === null ? null : wallMs / boundMs,
       peakRssMiB: peakKiB === undefined ? null : Math.round(peakKiB / 1024),
       loadRssMiB: stats.loadRssKiB === undefined ? null : Math.round(stats.loadRssKiB / 1024),
+      memoryPeaksMiB: stats.peaksMiB ?? null,
       paymentsPerSecond: wallMs === null ? null : Math.round(n / (wallMs / 1000)),
       counts,
       expectedCancelled: expected,
@@ -439,6 +447,13 @@ function describeRow(row: Row): void {
       `ratio ${p.ratio?.toFixed(2) ?? "?"}), peak RSS ${p.peakRssMiB ?? "?"} MiB (${p.loadRssMiB ?? "?"} after loading), ` +
       `cancelled ${p.counts?.cancelled ?? "?"}/${p.expectedCancelled}`,
   );
+  const m = p.memoryPeaksMiB;
+  if (m) {
+    log(
+      `  memory peaks during main(): RSS ${m.rss} MiB, JS heap ${m.heapTotal} MiB (${m.heapUsed} used), ` +
+        `array buffers ${m.arrayBuffers} MiB`,
+    );
+  }
   log(
     `  where the time went (s from main()): first gateway call ${seconds(t.firstGatewayRequest ?? null)}, ` +
       `last page answered ${seconds(t.lastPageAnswered ?? null)}, cancels ${seconds(t.firstCancel ?? null)}` +
@@ -500,14 +515,20 @@ async function main(): Promise<number> {
       orderChunkSize: ORDER_CHUNK_SIZE,
       orphanShare: "0.1 %",
       baselineLimitS: limitMs / 1000,
+      sync: "esbuild bundle of local/cli.ts, run as `paysync sync --once --json`",
+      syncNodeFlags: HEAP_FLAGS,
     },
     rows: [],
   };
   log(
     `sizes ${sizes.join(", ")}; ${results.machine.cpu}, ${results.machine.cores} cores, Node ${results.machine.node}`,
   );
+  const syncEntry = await buildSync(ROOT, path.join(BENCH, ".build"));
+  log(
+    `bundled the sync into ${path.relative(ROOT, syncEntry)}; it runs with ${HEAP_FLAGS.join(" ")}`,
+  );
   for (const n of sizes) {
-    const paysync = await runPaysync(n);
+    const paysync = await runPaysync(n, syncEntry);
     const baseline = withBaseline ? await runBaseline(n, limitMs) : null;
     const row = { n, paysync, baseline };
     results.rows.push(row);

@@ -1,12 +1,12 @@
 // The sync under measurement, in a process of its own: `paysync sync --once --json` through
-// the CLI's own main(), with the environment the bench hands over.
+// the CLI's own main(), with the environment the bench hands over. main() comes from the
+// bundle BENCH_SYNC_ENTRY names, or from the TypeScript sources through tsx when it is unset.
 //
 // stdout carries the CLI's output only: exactly one JSON run report line. What the bench
 // needs besides (the exit code, the time main() took, and this process's peak RSS from
 // getrusage, which Linux keeps as a high-water mark) goes to the file named by
 // BENCH_STATS_FILE, written after main() has returned and closed every connection.
 import { writeFileSync } from "node:fs";
-import { register } from "tsx/esm/api";
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 // The bench keeps stdin open; when it closes, the bench is gone and so is the reason to run.
@@ -16,7 +16,7 @@ process.stdin.resume();
 
 const startedAt = performance.now();
 const entry = process.env.BENCH_SYNC_ENTRY;
-if (!entry) register();
+if (!entry) (await import("tsx/esm/api")).register();
 const { main } = await import(entry ?? "../local/cli.ts");
 const loadedAt = performance.now();
 // The floor: what loading the CLI and its SDKs costs before any work.

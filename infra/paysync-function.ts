@@ -9,6 +9,7 @@ import {
 } from "aws-cdk-lib/aws-lambda-nodejs";
 import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
 import type { Construct } from "constructs";
+import { HEAP_FLAGS } from "../lambda/config/heap-flags.ts";
 
 const repoFile = (path: string) => fileURLToPath(new URL(`../${path}`, import.meta.url));
 
@@ -22,9 +23,10 @@ const repoFile = (path: string) => fileURLToPath(new URL(`../${path}`, import.me
 export const FUNCTION_TIMEOUT = Duration.minutes(5);
 
 /**
- * The run keeps one window's payments in memory, page size × concurrency in flight, and the
- * bundled SDKs; 512 MB leaves room for a 48-hour window of a busy shop and buys the CPU share
- * that keeps JSON parsing and TLS quick. Memory is the only CPU knob Lambda has.
+ * A run streams its window: it holds page size × concurrency payments in flight, the orphans
+ * and a compact table of the orders it has seen, next to the bundled SDKs. 512 MB leaves
+ * room for a million-payment window and buys the CPU share that keeps JSON parsing and TLS
+ * quick. Memory is the only CPU knob Lambda has.
  */
 export const FUNCTION_MEMORY_MB = 512;
 
@@ -61,7 +63,7 @@ export class PaysyncFunction extends NodejsFunction {
       role,
       logGroup,
       environment: {
-        NODE_OPTIONS: "--enable-source-maps",
+        NODE_OPTIONS: ["--enable-source-maps", ...HEAP_FLAGS].join(" "),
         // Lambda's CA bundle, with the RDS certificates, so `sslmode=verify-full` can verify.
         NODE_EXTRA_CA_CERTS: "/var/runtime/ca-cert.pem",
         ...props.environment,

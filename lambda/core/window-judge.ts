@@ -3,6 +3,10 @@ import { CompactStringTable } from "../util/compact-table.ts";
 import { byPaidAtThenUid, judgeAccepted, triage } from "./classify.ts";
 import { lookupPaidOrders } from "./lookup-orders.ts";
 import { emptyCounts, type Finding, type Payment, type RunCounts } from "./model.ts";
+import { REPORT_LIST_LIMIT } from "./report.ts";
+
+/** A duplicate finding names at most this many other payments of its order. */
+const OTHERS_KEPT = REPORT_LIST_LIMIT;
 
 export interface WindowJudgeOptions {
   readonly store: OrderStore;
@@ -45,8 +49,6 @@ export function createWindowJudge(options: WindowJudgeOptions) {
   const flagged: Finding[] = [];
   const watched = new Map<string, Payment>();
   const acceptedByOrder = new CompactStringTable();
-  /** Duplicate findings per order, so each lists every other payment of its order. */
-  const duplicateGroups = new Map<string, { accepted: string; findings: Finding[] }>();
   // pg_uids of the previous and current page: in a sorted listing a repeat can only sit
   // next to its first sighting, so this catches repeats without remembering the window.
   let previousPage = new Set<string>();
@@ -87,31 +89,40 @@ export function createWindowJudge(options: WindowJudgeOptions) {
     return true;
   };
 
+  /**
+   * Surplus payments of one order, kept for at most `findingKeep` findings in all: its
+   * payments in window order, accepted first (at most OTHERS_KEPT + 1), and the findings.
+   * `otherPgUids` is filled in at the end, so that a finding also names later surplus.
+   */
+  const duplicateGroups = new Map<string, { pgUids: string[]; findings: Finding[] }>();
+  let duplicatesKept = 0;
+
   const addDuplicate = (
     payment: Payment,
     orderId: string,
     accepted: string,
     orderAmount: number,
   ) => {
-    const group = duplicateGroups.get(orderId) ?? { accepted, findings: [] };
-    duplicateGroups.set(orderId, group);
-    const others = [accepted, ...group.findings.map((f) => f.pgUid)];
-    const finding: Finding = {
+    counts.duplicates++;
+    let group = duplicateGroups.get(orderId);
+    if (group === undefined) {
+      if (duplicatesKept >= options.findingKeep) return;
+      group = { pgUids: [accepted], findings: [] };
+      duplicateGroups.set(orderId, group);
+    }
+    // An order with more surplus than this already has more findings than a report lists,
+    // so the report says it is truncated.
+    if (group.pgUids.length <= OTHERS_KEPT) group.pgUids.push(payment.pgUid);
+    if (duplicatesKept >= options.findingKeep) return;
+    duplicatesKept++;
+    group.findings.push({
       kind: "DUPLICATE_PAYMENT",
       pgUid: payment.pgUid,
       storeOrderId: payment.storeOrderId,
       pgAmount: payment.amount,
       orderAmount,
-      otherPgUids: others,
       reason: `order ${orderId} has more than one paid payment; ${accepted} is presumed accepted`,
-    };
-    // Earlier surplus payments of this order learn about this one too.
-    group.findings = group.findings.map((f) => ({
-      ...f,
-      otherPgUids: [...(f.otherPgUids ?? []), payment.pgUid],
-    }));
-    group.findings.push(finding);
-    counts.duplicates++;
+    });
   };
 
   async function judgePending(): Promise<void> {
@@ -192,8 +203,12 @@ export function createWindowJudge(options: WindowJudgeOptions) {
 
     async finish(): Promise<WindowVerdict> {
       await judgePending();
-      for (const group of duplicateGroups.values())
-        for (const finding of group.findings) keepFinding(finding);
+      for (const { pgUids, findings } of duplicateGroups.values()) {
+        for (const finding of findings) {
+          const others = pgUids.filter((pgUid) => pgUid !== finding.pgUid);
+          keepFinding({ ...finding, otherPgUids: others.slice(0, OTHERS_KEPT) });
+        }
+      }
       return { counts, orphans, orphansDropped, flagged, watched, outOfOrder };
     },
   };

@@ -85,7 +85,7 @@ describe("the function", () => {
               Properties: { Description: Match.stringLikeRegexp("store database") },
             }),
           ),
-          NODE_OPTIONS: "--enable-source-maps",
+          NODE_OPTIONS: "--enable-source-maps --max-old-space-size=256 --max-semi-space-size=4",
           NODE_EXTRA_CA_CERTS: "/var/runtime/ca-cert.pem",
         },
       },

@@ -141,6 +141,36 @@ describe("runSync classification edges", () => {
     ]);
     expect(gateway.cancelCalls).toEqual([]);
   });
+
+  it("names every other payment of the order in each duplicate finding", async () => {
+    const payments = ["A", "B", "C"].map((uid, i) =>
+      payment(uid, 1, 100, { paidAt: NOW - (70 - i) * 60_000 }),
+    );
+    const { ports } = setup(payments, [{ id: "1", amount: 100 }]);
+    const report = await runSync(config(), ports);
+    expect(report.counts).toMatchObject({ matched: 1, duplicates: 2 });
+    expect(report.findings).toEqual([
+      expect.objectContaining({ pgUid: "B", otherPgUids: ["A", "C"] }),
+      expect.objectContaining({ pgUid: "C", otherPgUids: ["A", "B"] }),
+    ]);
+    expect(report.truncated).toBeUndefined();
+  });
+
+  it("cuts a duplicate's list of other payments at 1,000 and says the report is truncated", async () => {
+    const payments = Array.from({ length: 1500 }, (_, i) =>
+      payment(`P${String(i).padStart(4, "0")}`, 1, 100),
+    );
+    const { ports, gateway } = setup(payments, [{ id: "1", amount: 100 }]);
+    const report = await runSync(config({ pageSize: 100 }), ports);
+    expect(report.counts).toMatchObject({ scanned: 1500, matched: 1, duplicates: 1499 });
+    expect(report.findings).toHaveLength(1000);
+    expect(report.truncated).toBe(true);
+    const first = report.findings[0];
+    expect(first?.pgUid).toBe("P0001");
+    expect(first?.otherPgUids).toHaveLength(1000);
+    expect(first?.otherPgUids?.[0]).toBe("P0000");
+    expect(gateway.cancelCalls).toEqual([]);
+  });
 });
 
 describe("runSync money rules", () => {
