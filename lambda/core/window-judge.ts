@@ -148,7 +148,8 @@ export function createWindowJudge(options: WindowJudgeOptions) {
         continue;
       }
       if (order.pgUid === undefined) {
-        const accepted = acceptedByOrder.get(order.id);
+        // The first payment judged for an order is its accepted one from here on.
+        const accepted = acceptedByOrder.putIfAbsent(order.id, payment.pgUid);
         if (accepted === payment.pgUid) {
           repeatSighting();
           continue;
@@ -157,7 +158,6 @@ export function createWindowJudge(options: WindowJudgeOptions) {
           addDuplicate(payment, order.id, accepted, order.amount);
           continue;
         }
-        acceptedByOrder.setIfAbsent(order.id, payment.pgUid);
       }
       const verdict = judgeAccepted(payment, order);
       if (verdict.kind === "matched") counts.matched++;

@@ -49,20 +49,18 @@ export class CompactStringTable {
 
   get(key: string): string | undefined {
     const [hi, lo] = hash64(key);
-    const address = this.#slots[this.#find(hi, lo)] ?? 0;
-    if (address === 0) return undefined;
-    const block = this.#block(address - 1);
-    const at = (address - 1) & (BLOCK_SIZE - 1);
-    const length = block.readUInt16LE(at + 8);
-    return block.toString("utf8", at + HEADER, at + HEADER + length);
+    return this.#valueAt(this.#slots[this.#find(hi, lo)] ?? 0);
   }
 
-  /** Sets the value only if the key is absent; returns the value now stored. */
-  setIfAbsent(key: string, value: string): string {
+  /**
+   * Stores the value unless the key is present. Answers the value already stored, or
+   * undefined when this call stored it: one hash and one probe either way.
+   */
+  putIfAbsent(key: string, value: string): string | undefined {
     const [hi, lo] = hash64(key);
     const slot = this.#find(hi, lo);
     const existing = this.#slots[slot] ?? 0;
-    if (existing !== 0) return this.get(key) ?? value;
+    if (existing !== 0) return this.#valueAt(existing);
     const length = Buffer.byteLength(value, "utf8");
     if (length > MAX_VALUE_BYTES)
       throw new RangeError(`value longer than ${MAX_VALUE_BYTES} bytes`);
@@ -76,7 +74,16 @@ export class CompactStringTable {
     this.#slots[slot] = address + 1;
     this.#size++;
     if (this.#size * 4 > this.#slots.length * 3) this.#grow();
-    return value;
+    return undefined;
+  }
+
+  /** The value of the entry a slot points at (its address plus one), or undefined for 0. */
+  #valueAt(slotValue: number): string | undefined {
+    if (slotValue === 0) return undefined;
+    const block = this.#block(slotValue - 1);
+    const at = (slotValue - 1) & (BLOCK_SIZE - 1);
+    const length = block.readUInt16LE(at + 8);
+    return block.toString("utf8", at + HEADER, at + HEADER + length);
   }
 
   #block(address: number): Buffer {

@@ -8,10 +8,10 @@ describe("CompactStringTable", () => {
     expect(table.size).toBe(0);
   });
 
-  it("keeps the first value for a key and returns it on a second set", () => {
+  it("keeps the first value for a key and returns it on a second put", () => {
     const table = new CompactStringTable();
-    expect(table.setIfAbsent("order-1", "PG1")).toBe("PG1");
-    expect(table.setIfAbsent("order-1", "PG2")).toBe("PG1");
+    expect(table.putIfAbsent("order-1", "PG1")).toBeUndefined();
+    expect(table.putIfAbsent("order-1", "PG2")).toBe("PG1");
     expect(table.get("order-1")).toBe("PG1");
     expect(table.size).toBe(1);
   });
@@ -20,12 +20,12 @@ describe("CompactStringTable", () => {
     const table = new CompactStringTable();
     const values = ["", "결제-🙂", "x".repeat(300), "y".repeat(0xffff)];
     values.forEach((value, i) => {
-      table.setIfAbsent(`k${i}`, value);
+      table.putIfAbsent(`k${i}`, value);
     });
     values.forEach((value, i) => {
       expect(table.get(`k${i}`)).toBe(value);
     });
-    expect(() => table.setIfAbsent("too-long", "z".repeat(0x10000))).toThrow(RangeError);
+    expect(() => table.putIfAbsent("too-long", "z".repeat(0x10000))).toThrow(RangeError);
     expect(table.get("too-long")).toBeUndefined();
     expect(table.size).toBe(values.length);
   });
@@ -33,7 +33,7 @@ describe("CompactStringTable", () => {
   it("keeps every entry across index growth and block boundaries", () => {
     const table = new CompactStringTable();
     const n = 150_000;
-    for (let i = 0; i < n; i++) table.setIfAbsent(String(i), `PG${i}-${"v".repeat(i % 17)}`);
+    for (let i = 0; i < n; i++) table.putIfAbsent(String(i), `PG${i}-${"v".repeat(i % 17)}`);
     expect(table.size).toBe(n);
     for (let i = 0; i < n; i++) {
       if (table.get(String(i)) !== `PG${i}-${"v".repeat(i % 17)}`) {
