@@ -1,10 +1,9 @@
 import type { Node } from "constructs";
 import {
   ConfigError,
-  PROVIDERS,
-  type ProviderName,
   readEnvConfig,
 } from "../lambda/config/env-config.ts";
+import { PROVIDERS, type ProviderName } from "../lambda/gateways/descriptors.ts";
 
 /** A context value that is missing or unusable. The message always names the key. */
 export class ContextError extends Error {

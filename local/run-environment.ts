@@ -1,4 +1,4 @@
-import { createGateway } from "../lambda/adapters/create-gateway.ts";
+import { createGateway } from "../lambda/gateways/create-gateway.ts";
 import { createDynamoDbLedger } from "../lambda/adapters/dynamodb-ledger.ts";
 import { createDocumentClient, ensureLedgerTable } from "../lambda/adapters/ledger-table.ts";
 import { createPostgresOrderStore } from "../lambda/adapters/postgres-order-store.ts";

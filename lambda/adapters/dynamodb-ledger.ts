@@ -6,8 +6,12 @@ import {
   QueryCommand,
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
+import { decideClaim } from "../core/claim-rules.ts";
 import type { Finding, RunReport } from "../core/model.ts";
 import type {
+  CancelRecord,
+  CancelState,
+  ClaimOutcomeState,
   ClaimRequest,
   ClaimResult,
   FinalCancelState,
@@ -21,18 +25,8 @@ export interface DynamoDbLedgerOptions {
   readonly tableName: string;
 }
 
-type CancelState = "CLAIMED" | FinalCancelState;
 type Item = Record<string, unknown>;
 type Key = { readonly pk: string; readonly sk: string };
-
-interface CancelRecord {
-  readonly state: CancelState;
-  readonly owner: string;
-  readonly leaseUntil: number;
-  readonly attempts: number;
-  readonly idempotencyKey: string;
-  readonly lastError?: string;
-}
 
 /** Losing this many optimistic races in one claim means the payment is being fought over. */
 const MAX_CLAIM_ROUNDS = 3;
@@ -42,6 +36,7 @@ const MAX_REPORT_BYTES = 300 * 1024;
 
 const CANCEL_STATES: readonly CancelState[] = [
   "CLAIMED",
+  "REQUESTED",
   "CANCELLED",
   "ALREADY_CANCELLED",
   "FAILED",
@@ -115,39 +110,6 @@ const parseCancelRecord = (item: Item): CancelRecord => {
     idempotencyKey: requireString(item, "idempotencyKey"),
     ...(typeof lastError === "string" ? { lastError } : {}),
   };
-};
-
-/** What a claim does once it has seen the stored record. */
-type ClaimDecision =
-  | { readonly kind: "answer"; readonly result: ClaimResult }
-  | { readonly kind: "giveUp"; readonly reason: string }
-  | { readonly kind: "takeOver" };
-
-const decideClaim = (record: CancelRecord, request: ClaimRequest): ClaimDecision => {
-  switch (record.state) {
-    case "CANCELLED":
-    case "ALREADY_CANCELLED":
-      return { kind: "answer", result: { kind: "done", state: record.state } };
-    case "FAILED":
-      return {
-        kind: "answer",
-        result: { kind: "failed", reason: record.lastError ?? "failed earlier" },
-      };
-    case "CLAIMED":
-      break;
-  }
-  const leaseLive = record.leaseUntil > request.now;
-  if (leaseLive && record.owner !== request.runId) {
-    return {
-      kind: "answer",
-      result: { kind: "busy", owner: record.owner, leaseUntil: record.leaseUntil },
-    };
-  }
-  if (record.attempts >= request.maxAttempts) {
-    const previous = record.lastError ?? "no result recorded before the lease ran out";
-    return { kind: "giveUp", reason: `gave up after ${record.attempts} attempts: ${previous}` };
-  }
-  return { kind: "takeOver" };
 };
 
 export const createDynamoDbLedger = ({ client, tableName }: DynamoDbLedgerOptions): Ledger => {
@@ -317,14 +279,15 @@ export const createDynamoDbLedger = ({ client, tableName }: DynamoDbLedgerOption
   };
 
   /**
-   * Moves a claim still `CLAIMED` to its final state when `condition` also holds, and drops
-   * its open-claim marker once closed. `false` when the condition failed.
+   * Moves an open claim to `state` when `condition` holds, and drops its open-claim marker
+   * once it is final (a `REQUESTED` one stays listed until a later run closes it). `false`
+   * when the condition failed.
    */
   const closeClaim = async (
     pgUid: string,
     runId: string,
     now: number,
-    state: FinalCancelState,
+    state: ClaimOutcomeState,
     detail: string | undefined,
     condition: { expression: string; names: string[]; values: Item },
   ): Promise<boolean> => {
@@ -340,32 +303,28 @@ export const createDynamoDbLedger = ({ client, tableName }: DynamoDbLedgerOption
           TableName: tableName,
           Key: cancelKey(pgUid),
           UpdateExpression: setExpression(attributes),
-          ConditionExpression: `#state = :claimed AND ${condition.expression}`,
+          ConditionExpression: condition.expression,
           ExpressionAttributeNames: names(...attributes, ...condition.names),
-          ExpressionAttributeValues: {
-            ...placeholders(assignments),
-            ":claimed": "CLAIMED",
-            ...condition.values,
-          },
+          ExpressionAttributeValues: { ...placeholders(assignments), ...condition.values },
         }),
       ),
     );
-    if (closed) await unmarkOpen(pgUid);
+    if (closed && state !== "REQUESTED") await unmarkOpen(pgUid);
     return closed;
   };
 
   const completeCancel = async (
     pgUid: string,
     runId: string,
-    state: FinalCancelState,
+    state: ClaimOutcomeState,
     now: number,
     detail?: string,
   ): Promise<void> => {
     // A failed condition means another run took the claim over; it finishes with the same key.
     await closeClaim(pgUid, runId, now, state, detail, {
-      expression: "#owner = :runId",
+      expression: "#state = :claimed AND #owner = :runId",
       names: ["owner"],
-      values: { ":runId": runId },
+      values: { ":claimed": "CLAIMED", ":runId": runId },
     });
   };
 
@@ -386,12 +345,15 @@ export const createDynamoDbLedger = ({ client, tableName }: DynamoDbLedgerOption
         const pgUid = requireString(marker, "sk");
         const item = await readItem(cancelKey(pgUid));
         const record = item === undefined ? undefined : parseCancelRecord(item);
-        if (record?.state !== "CLAIMED") {
+        if (record?.state !== "CLAIMED" && record?.state !== "REQUESTED") {
           await unmarkOpen(pgUid);
           continue;
         }
         open.push({
           pgUid,
+          state: record.state,
+          ...(typeof item?.storeOrderId === "string" ? { storeOrderId: item.storeOrderId } : {}),
+          ...(typeof item?.amount === "number" ? { amount: item.amount } : {}),
           owner: record.owner,
           leaseUntil: record.leaseUntil,
           attempts: record.attempts,
@@ -409,11 +371,12 @@ export const createDynamoDbLedger = ({ client, tableName }: DynamoDbLedgerOption
     state: FinalCancelState,
     detail: string,
   ): Promise<boolean> =>
-    // Only a claim nobody holds any more: a live owner may be mid-call.
+    // Only a claim nobody holds any more (a live owner may be mid-call), or one the gateway
+    // accepted and nobody holds at all.
     closeClaim(pgUid, runId, now, state, detail, {
-      expression: "#leaseUntil <= :now",
+      expression: "(#state = :claimed AND #leaseUntil <= :now) OR #state = :requested",
       names: ["leaseUntil"],
-      values: { ":now": now },
+      values: { ":claimed": "CLAIMED", ":requested": "REQUESTED", ":now": now },
     });
 
   const releaseCancel = async (

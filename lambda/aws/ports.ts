@@ -1,4 +1,4 @@
-import { createGateway } from "../adapters/create-gateway.ts";
+import { createGateway } from "../gateways/create-gateway.ts";
 import { createDynamoDbLedger } from "../adapters/dynamodb-ledger.ts";
 import { createDocumentClient, ensureLedgerTable } from "../adapters/ledger-table.ts";
 import { createPostgresOrderStore } from "../adapters/postgres-order-store.ts";

@@ -1,4 +1,6 @@
 import { defaultSyncConfig, type SyncConfig } from "../core/config.ts";
+import { GATEWAY_DESCRIPTORS, PROVIDERS, type ProviderName } from "../gateways/descriptors.ts";
+import type { PortOneSettings } from "../gateways/portone/portone-gateway.ts";
 
 /** A setting that is present but unusable. The message always names the variable. */
 export class ConfigError extends Error {
@@ -9,24 +11,6 @@ export class ConfigError extends Error {
   ) {
     super(`${variable}: ${problem}`);
   }
-}
-
-export type ProviderName = "reference" | "toss" | "portone";
-export const PROVIDERS: readonly ProviderName[] = ["reference", "toss", "portone"];
-
-/** The most payments one page may ask for, per gateway. */
-const MAX_PAGE_SIZE: Readonly<Record<ProviderName, number>> = {
-  reference: 100,
-  toss: 10_000,
-  portone: 1_000,
-};
-
-export type PortOneOrderIdField = "id" | "orderName";
-
-export interface PortOneSettings {
-  readonly storeId?: string;
-  /** Unset means the default, the paymentId; the embedded simulator uses orderName. */
-  readonly orderIdField?: PortOneOrderIdField;
 }
 
 /** Everything paysync reads from the environment (contracts §4), validated. */
@@ -141,6 +125,10 @@ function readOrdersSql(env: Env): string | undefined {
 
 function readPortOne(env: Env): PortOneSettings {
   const storeId = raw(env, "PORTONE_STORE_ID");
+  // A store id goes into a URL query and a JSON body: one token, nothing to escape badly.
+  if (storeId !== undefined && !/^[A-Za-z0-9_-]{1,128}$/.test(storeId)) {
+    throw new ConfigError("PORTONE_STORE_ID", "must be one id such as store-4b3c…, letters, digits, - and _");
+  }
   const field = raw(env, "PORTONE_ORDER_ID_FIELD");
   if (field !== undefined && field !== "id" && field !== "orderName") {
     throw new ConfigError(
@@ -207,7 +195,7 @@ export function readEnvConfig(env: Env): EnvConfig {
         "PG_PAGE_SIZE",
         defaultSyncConfig.pageSize,
         1,
-        MAX_PAGE_SIZE[provider],
+        GATEWAY_DESCRIPTORS[provider].maxPageSize,
       ),
       concurrency: readInt(env, "PG_CONCURRENCY", defaultSyncConfig.concurrency, 1, 256),
       orderChunkSize: readInt(

@@ -1,13 +1,16 @@
-import type { Gateway } from "../ports/gateway.ts";
-import { GatewayError } from "../ports/gateway.ts";
+import type { CancelOutcome, Gateway, PaymentState } from "../ports/gateway.ts";
+import { GatewayCredentialError, GatewayError } from "../ports/gateway.ts";
 import type { Ledger } from "../ports/ledger.ts";
 import type { Logger } from "../ports/logger.ts";
+import { decideBeforeCancel } from "./decide-cancel.ts";
 import { cancelIdempotencyKey } from "./idempotency-key.ts";
 import type { Payment } from "./model.ts";
 
 /** How one orphan ended in this run. */
 export type CancelResult =
   | { readonly kind: "cancelled"; readonly pgUid: string }
+  /** Accepted by the gateway, not finished (PortOne `REQUESTED`); reported as cancelled. */
+  | { readonly kind: "requested"; readonly pgUid: string }
   | { readonly kind: "alreadyCancelled"; readonly pgUid: string }
   | { readonly kind: "failed"; readonly payment: Payment; readonly reason: string }
   /** Not finished now; the claim's lease runs out and a later run resumes with the same key. */
@@ -58,15 +61,44 @@ export async function cancelOrphan(payment: Payment, ctx: CancelContext): Promis
       break;
   }
 
-  let outcome: Awaited<ReturnType<Gateway["cancel"]>>;
+  // The listing may be minutes old: the payment's state right now decides (contracts §7).
+  let state: PaymentState | undefined;
+  try {
+    state = await ctx.gateway.paymentStatus?.(pgUid);
+  } catch (error) {
+    // Nothing was sent that could move money: the claim is released for a later run.
+    await ctx.ledger.releaseCancel(pgUid, ctx.runId, ctx.now(), message(error));
+    if (error instanceof GatewayCredentialError) throw error;
+    return { kind: "retryLater", pgUid, reason: `lookup before cancel: ${message(error)}` };
+  }
+  const decision = decideBeforeCancel(payment, state);
+  switch (decision.kind) {
+    case "alreadyCancelled":
+      return record(payment, claim.attempt, { kind: "already_cancelled" }, ctx);
+    case "requested":
+      return record(payment, claim.attempt, { kind: "requested" }, ctx);
+    case "person":
+      await ctx.ledger.completeCancel(pgUid, ctx.runId, "FAILED", ctx.now(), decision.reason);
+      return { kind: "failed", payment, reason: decision.reason };
+    case "cancel":
+      break;
+  }
+
+  let outcome: CancelOutcome;
   try {
     outcome = await ctx.gateway.cancel({
       pgUid,
       idempotencyKey: claim.idempotencyKey,
       reason: ctx.reason,
-      amount: payment.amount,
+      cancellable: decision.cancellable,
+      currency: payment.currency,
     });
   } catch (error) {
+    if (error instanceof GatewayCredentialError) {
+      // Refused before anything happened: the claim waits for a working key.
+      await ctx.ledger.releaseCancel(pgUid, ctx.runId, ctx.now(), message(error));
+      throw error;
+    }
     if (error instanceof GatewayError && error.retryable) {
       await ctx.ledger.releaseCancel(pgUid, ctx.runId, ctx.now(), message(error));
       return { kind: "retryLater", pgUid, reason: message(error) };
@@ -76,7 +108,17 @@ export async function cancelOrphan(payment: Payment, ctx: CancelContext): Promis
     await ctx.ledger.completeCancel(pgUid, ctx.runId, "FAILED", ctx.now(), reason);
     return { kind: "failed", payment, reason };
   }
+  return record(payment, claim.attempt, outcome, ctx);
+}
 
+/** Writes the gateway's answer into the ledger and says how the orphan ended. */
+async function record(
+  payment: Payment,
+  attempt: number,
+  outcome: CancelOutcome,
+  ctx: CancelContext,
+): Promise<CancelResult> {
+  const { pgUid } = payment;
   switch (outcome.kind) {
     case "cancelled":
       await ctx.ledger.completeCancel(
@@ -90,9 +132,14 @@ export async function cancelOrphan(payment: Payment, ctx: CancelContext): Promis
         pgUid,
         storeOrderId: payment.storeOrderId,
         amount: payment.amount,
-        attempt: claim.attempt,
+        attempt,
       });
       return { kind: "cancelled", pgUid };
+    case "requested":
+      // Kept open in the ledger: a later run's lookup learns how it ended.
+      await ctx.ledger.completeCancel(pgUid, ctx.runId, "REQUESTED", ctx.now());
+      ctx.logger.info("cancellation requested; the gateway finishes it later", { pgUid });
+      return { kind: "requested", pgUid };
     case "already_cancelled":
       await ctx.ledger.completeCancel(pgUid, ctx.runId, "ALREADY_CANCELLED", ctx.now());
       ctx.logger.info("already cancelled at the gateway", { pgUid });

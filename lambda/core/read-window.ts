@@ -1,10 +1,7 @@
-import { fx, range } from "@fxts/core";
 import type { Gateway, PageQuery } from "../ports/gateway.ts";
-import { GatewayError } from "../ports/gateway.ts";
+import { ListingStopped } from "../ports/gateway.ts";
 import { AsyncBuffer } from "../util/async-buffer.ts";
-import { orderedPool } from "../util/ordered-pool.ts";
 import type { Payment } from "./model.ts";
-import { type Settled, settle } from "./settle.ts";
 
 /** The run reached its deadline before the window was read; nothing may be acted on. */
 export class DeadlineReached extends Error {
@@ -13,7 +10,6 @@ export class DeadlineReached extends Error {
 
 export interface WindowRead {
   readonly pages: number;
-  /** Payments listed, duplicates included; checked against the gateway's own count. */
   readonly listed: number;
 }
 
@@ -25,67 +21,54 @@ export interface ReadWindowOptions {
   readonly sink: (payments: readonly Payment[]) => Promise<void>;
 }
 
+type Pulled =
+  | { readonly ok: true; readonly page: readonly Payment[] }
+  | { readonly ok: false; readonly error: unknown };
+
 /**
- * Streams the whole window into `sink`, page by page in order, or throws. With a page count,
- * pages are fetched through a pool of `concurrency`; without one, one after another until
- * the first short page (the seed's `takeUntilInclusive`), so no request goes past the end.
- *
- * Fetching and the sink run side by side through a buffer of `2 × concurrency` pages, so
- * memory depends on page size and concurrency, never on the window. Each fetch is mapped
- * to a settled outcome, because a rejection inside an FxTS concurrent window can leave the
- * other pulls hanging; after the first failure, of a page or of the sink, nothing more is
- * requested and the failure is thrown once both sides have stopped.
+ * Streams the gateway's listing of the window into `sink`, page by page in order, or throws.
+ * The listing and the sink run side by side through a buffer of `2 × concurrency` pages, so
+ * memory depends on page size and concurrency, never on the window. After the first failure,
+ * of the listing or of the sink, nothing more is requested and the failure is thrown once
+ * both sides have stopped.
  */
 export async function readWindow(
   gateway: Gateway,
   query: PageQuery,
   options: ReadWindowOptions,
 ): Promise<WindowRead> {
-  const count = await gateway.pageCount(query);
-  const buffer = new AsyncBuffer<Settled<Payment[]>>(options.concurrency * 2);
+  const buffer = new AsyncBuffer<Pulled>(options.concurrency * 2);
   let failure: unknown;
   let pages = 0;
   let listed = 0;
 
-  const fetchPage = (page: number): Promise<Settled<Payment[]>> => {
-    if (failure !== undefined) return Promise.resolve({ ok: false, error: failure });
-    if (options.pastDeadline()) {
-      return Promise.resolve({
-        ok: false,
-        error: new DeadlineReached("deadline reached while reading pages"),
-      });
-    }
-    return settle(gateway.page(query, page));
-  };
-
   const produce = async (): Promise<void> => {
-    const fetched =
-      count === null
-        ? fx(range(1, Number.POSITIVE_INFINITY))
-            .toAsync()
-            .map(fetchPage)
-            .takeUntilInclusive((outcome) => !outcome.ok || outcome.value.length < query.perPage)
-        : fx(range(1, count.totalPages + 1))
-            .toAsync()
-            .chain(orderedPool(options.concurrency, fetchPage))
-            .takeUntilInclusive((outcome) => !outcome.ok);
     try {
-      await fetched.each((outcome) => buffer.push(outcome));
+      const listing = gateway.listWindow(query, {
+        concurrency: options.concurrency,
+        stop: () => failure !== undefined || options.pastDeadline(),
+      });
+      for await (const page of listing) {
+        if (failure !== undefined) break;
+        await buffer.push({ ok: true, page });
+      }
+    } catch (error) {
+      await buffer.push({ ok: false, error });
     } finally {
       buffer.close();
     }
   };
 
   const consume = async (): Promise<void> => {
-    for await (const outcome of buffer) {
-      if (!outcome.ok) {
-        failure ??= outcome.error;
+    for await (const pulled of buffer) {
+      if (!pulled.ok) {
+        failure ??= pulled.error;
         break;
       }
       pages++;
-      listed += outcome.value.length;
+      listed += pulled.page.length;
       try {
-        await options.sink(outcome.value);
+        await options.sink(pulled.page);
       } catch (error) {
         failure ??= error;
         break;
@@ -96,14 +79,9 @@ export async function readWindow(
   };
 
   await Promise.all([produce(), consume()]);
-  if (failure !== undefined) throw failure;
-  // A closed window cannot change; if the pages disagree with the count, something between
-  // us and the gateway is wrong, and acting on it could refund money that was kept.
-  if (count?.totalCount !== undefined && listed !== count.totalCount) {
-    throw new GatewayError(
-      `the gateway counted ${count.totalCount} payments but its pages held ${listed}`,
-      false,
-    );
+  if (failure instanceof ListingStopped) {
+    throw new DeadlineReached("deadline reached while reading pages");
   }
+  if (failure !== undefined) throw failure;
   return { pages, listed };
 }

@@ -1,5 +1,5 @@
 import { fx } from "@fxts/core";
-import type { Gateway } from "../ports/gateway.ts";
+import { type Gateway, GatewayCredentialError } from "../ports/gateway.ts";
 import type { Ledger, OpenClaim } from "../ports/ledger.ts";
 import { type Logger, silentLogger } from "../ports/logger.ts";
 import { type OrderStore, StoreError } from "../ports/order-store.ts";
@@ -51,6 +51,8 @@ class RunTally {
   readonly errors: RunError[] = [];
   deadlineReached = false;
   lockLost = false;
+  /** The gateway refused PG_API_KEY during the cancel step: no further cancel starts. */
+  credentialRefused = false;
 
   fail(stage: RunError["stage"], error: unknown, pgUid?: string): void {
     this.errors.push(
@@ -253,10 +255,15 @@ export async function runSync(config: SyncConfig, ports: SyncPorts): Promise<Run
   ): Promise<void> {
     const orphanUids = new Set(orphans.map((p) => p.pgUid));
     for (const claim of open) {
+      if (claim.state === "REQUESTED") {
+        await closeRequested(claim, payments.get(claim.pgUid));
+        continue;
+      }
       if (claim.leaseUntil > now() || orphanUids.has(claim.pgUid)) continue;
       const payment = payments.get(claim.pgUid);
       // PortOne lists only paid payments: a cancelled one is asked after by its id.
-      const status = payment?.status ?? (await ports.gateway.paymentStatus?.(claim.pgUid));
+      const status =
+        payment?.status ?? (await ports.gateway.paymentStatus?.(claim.pgUid))?.status;
       if (status === "cancelled") {
         const closed = await ports.ledger.closeExpiredClaim(
           claim.pgUid,
@@ -275,16 +282,59 @@ export async function runSync(config: SyncConfig, ports: SyncPorts): Promise<Run
       // the claim. Whether an earlier attempt reached the gateway is unknown; a person checks.
       const reason = `claim abandoned: the payment is ${payment.status} and no longer an orphan; check that it was not refunded`;
       if (await ports.ledger.closeExpiredClaim(claim.pgUid, runId, now(), "FAILED", reason)) {
-        tally.counts.cancelFailed++;
-        tally.findings.push({
-          kind: "CANCEL_FAILED",
-          pgUid: payment.pgUid,
-          storeOrderId: payment.storeOrderId,
-          pgAmount: payment.amount,
-          reason,
-        });
+        cancelFailed(payment.pgUid, payment.storeOrderId, payment.amount, reason);
       }
     }
+  }
+
+  /**
+   * A cancellation the gateway accepted earlier and had not finished: its state now says
+   * whether it is done, failed (a person must know), or still under way (left for later).
+   */
+  async function closeRequested(claim: OpenClaim, listed: Payment | undefined): Promise<void> {
+    const state = await ports.gateway.paymentStatus?.(claim.pgUid);
+    const status = state?.status ?? listed?.status;
+    if (status === "cancelled") {
+      if (
+        await ports.ledger.closeExpiredClaim(
+          claim.pgUid,
+          runId,
+          now(),
+          "CANCELLED",
+          "the requested cancellation finished",
+        )
+      ) {
+        log("info", "a requested cancellation finished", { pgUid: claim.pgUid });
+      }
+      return;
+    }
+    if (state?.cancellation !== "failed") return;
+    const reason = `the requested cancellation failed at the gateway${state.cancellationDetail ? `: ${state.cancellationDetail}` : ""}; the payment is not refunded`;
+    if (await ports.ledger.closeExpiredClaim(claim.pgUid, runId, now(), "FAILED", reason)) {
+      cancelFailed(
+        claim.pgUid,
+        listed?.storeOrderId ?? claim.storeOrderId ?? "unknown",
+        listed?.amount ?? claim.amount,
+        reason,
+      );
+    }
+  }
+
+  function cancelFailed(
+    pgUid: string,
+    storeOrderId: string,
+    pgAmount: number | undefined,
+    reason: string,
+  ): void {
+    tally.counts.cancelFailed++;
+    tally.findings.push({
+      kind: "CANCEL_FAILED",
+      pgUid,
+      storeOrderId,
+      ...(pgAmount === undefined ? {} : { pgAmount }),
+      reason,
+    });
+    log("error", "cancel failed for good", { pgUid, reason });
   }
 
   async function cancelAll(orphans: readonly Payment[]): Promise<void> {
@@ -299,7 +349,7 @@ export async function runSync(config: SyncConfig, ports: SyncPorts): Promise<Run
       reason: config.cancelReason,
     };
     const cancelOne = async (payment: Payment) => {
-      if (tally.lockLost) return { payment, outcome: undefined };
+      if (tally.lockLost || tally.credentialRefused) return { payment, outcome: undefined };
       if (pastDeadline()) {
         tally.deadlineReached = true;
         return { payment, outcome: undefined };
@@ -314,13 +364,17 @@ export async function runSync(config: SyncConfig, ports: SyncPorts): Promise<Run
       .each(({ payment, outcome }) => {
         if (outcome === undefined) return;
         if (outcome.ok) tallyCancel(outcome.value);
-        else tally.fail("ledger", outcome.error, payment.pgUid);
+        else if (outcome.error instanceof GatewayCredentialError) {
+          if (!tally.credentialRefused) tally.fail("gateway", outcome.error);
+          tally.credentialRefused = true;
+        } else tally.fail("ledger", outcome.error, payment.pgUid);
       });
   }
 
   function tallyCancel(result: CancelResult): void {
     switch (result.kind) {
       case "cancelled":
+      case "requested":
         tally.counts.cancelled++;
         tally.cancelled.push(result.pgUid);
         break;
@@ -329,18 +383,12 @@ export async function runSync(config: SyncConfig, ports: SyncPorts): Promise<Run
         tally.cancelled.push(result.pgUid);
         break;
       case "failed":
-        tally.counts.cancelFailed++;
-        tally.findings.push({
-          kind: "CANCEL_FAILED",
-          pgUid: result.payment.pgUid,
-          storeOrderId: result.payment.storeOrderId,
-          pgAmount: result.payment.amount,
-          reason: result.reason,
-        });
-        log("error", "cancel failed for good", {
-          pgUid: result.payment.pgUid,
-          reason: result.reason,
-        });
+        cancelFailed(
+          result.payment.pgUid,
+          result.payment.storeOrderId,
+          result.payment.amount,
+          result.reason,
+        );
         break;
       case "retryLater":
         tally.fail(

@@ -20,15 +20,37 @@ export interface ClaimRequest {
  */
 export type ClaimResult =
   | { readonly kind: "claimed"; readonly idempotencyKey: string; readonly attempt: number }
-  | { readonly kind: "done"; readonly state: "CANCELLED" | "ALREADY_CANCELLED" }
+  | { readonly kind: "done"; readonly state: "CANCELLED" | "ALREADY_CANCELLED" | "REQUESTED" }
   | { readonly kind: "failed"; readonly reason: string }
   | { readonly kind: "busy"; readonly owner: string; readonly leaseUntil: number };
 
 export type FinalCancelState = "CANCELLED" | "ALREADY_CANCELLED" | "FAILED";
 
-/** A claim still `CLAIMED`, whoever holds it. */
+/**
+ * Where a claim can end up: final, or `REQUESTED`, a cancellation the gateway accepted and has
+ * not finished (PortOne). A `REQUESTED` record stays open until a later run's lookup closes it.
+ */
+export type ClaimOutcomeState = FinalCancelState | "REQUESTED";
+
+export type CancelState = "CLAIMED" | ClaimOutcomeState;
+
+/** The stored record of one payment's cancel, as the claim rules read it. */
+export interface CancelRecord {
+  readonly state: CancelState;
+  readonly owner: string;
+  readonly leaseUntil: number;
+  readonly attempts: number;
+  readonly idempotencyKey: string;
+  readonly lastError?: string;
+}
+
+/** A claim still `CLAIMED` (whoever holds it) or `REQUESTED` (waiting for the gateway). */
 export interface OpenClaim {
   readonly pgUid: string;
+  readonly state: "CLAIMED" | "REQUESTED";
+  /** From the claim, for a finding about a payment outside the run's window. */
+  readonly storeOrderId?: string;
+  readonly amount?: number;
   readonly owner: string;
   readonly leaseUntil: number;
   readonly attempts: number;
@@ -41,11 +63,11 @@ export type LockResult =
 /** Where paysync remembers what it did: per-payment cancel records, the run lock and run records. */
 export interface Ledger {
   claimCancel(request: ClaimRequest): Promise<ClaimResult>;
-  /** Final state; a no-op (not an error) if another run has taken the claim over meanwhile. */
+  /** The outcome; a no-op (not an error) if another run has taken the claim over meanwhile. */
   completeCancel(
     pgUid: string,
     runId: string,
-    state: FinalCancelState,
+    state: ClaimOutcomeState,
     now: number,
     detail?: string,
   ): Promise<void>;
@@ -57,7 +79,10 @@ export interface Ledger {
    * runs look for such claims here and close them on the gateway's listing.
    */
   openClaims(): Promise<OpenClaim[]>;
-  /** Closes a claim whose lease has run out; `false` if it is no longer open and expired. */
+  /**
+   * Closes a claim whose lease has run out, or a `REQUESTED` one; `false` if it is no longer
+   * open (another run closed it, or a live owner holds it).
+   */
   closeExpiredClaim(
     pgUid: string,
     runId: string,

@@ -1,12 +1,17 @@
+import { decideClaim } from "../../lambda/core/claim-rules.ts";
 import type { Finding, PaidOrder, Payment, RunReport } from "../../lambda/core/model.ts";
+import { cursorPages, numberedPages } from "../../lambda/gateways/paging.ts";
 import type {
   CancelOutcome,
   CancelRequest,
   Gateway,
-  PageCount,
+  ListOptions,
   PageQuery,
+  PaymentState,
 } from "../../lambda/ports/gateway.ts";
 import type {
+  CancelRecord,
+  ClaimOutcomeState,
   ClaimRequest,
   ClaimResult,
   FinalCancelState,
@@ -35,17 +40,39 @@ export class MemoryGateway implements Gateway {
       .map((p) => (this.cancelledUids.has(p.pgUid) ? { ...p, status: "cancelled" } : p));
   }
 
-  async pageCount(query: PageQuery): Promise<PageCount | null> {
-    if (!this.countable) return null;
+  /** Numbered pages through the shared helper, or cursor pages when not `countable`. */
+  async *listWindow(query: PageQuery, options: ListOptions): AsyncGenerator<readonly Payment[]> {
     const total = this.inWindow(query).length;
-    return { totalPages: Math.ceil(total / query.perPage), totalCount: total };
+    if (this.countable) {
+      const count = { totalPages: Math.ceil(total / query.perPage), totalCount: total };
+      yield* numberedPages(count, (page) => this.page(query, page), options);
+      return;
+    }
+    yield* cursorPages(async (_cursor: number | undefined, page) => {
+      const payments = await this.page(query, page);
+      return { payments, next: payments.length < query.perPage ? undefined : page + 1 };
+    }, options);
   }
 
-  async page(query: PageQuery, page: number): Promise<Payment[]> {
+  private async page(query: PageQuery, page: number): Promise<Payment[]> {
     this.pageCalls.push(page);
     if (page === this.failPage) throw new Error(`page ${page} failed`);
     const start = (page - 1) * query.perPage;
     return this.inWindow(query).slice(start, start + query.perPage);
+  }
+
+  /** Set to give the gateway a lookup: the state of each payment right before its cancel. */
+  lookup?: (pgUid: string) => PaymentState | undefined | Error;
+
+  paymentStatus?(pgUid: string): Promise<PaymentState | undefined>;
+
+  enableLookup(lookup: (pgUid: string) => PaymentState | undefined | Error): void {
+    this.lookup = lookup;
+    this.paymentStatus = async (pgUid) => {
+      const state = this.lookup?.(pgUid);
+      if (state instanceof Error) throw state;
+      return state;
+    };
   }
 
   async cancel(request: CancelRequest): Promise<CancelOutcome> {
@@ -75,18 +102,14 @@ export class MemoryOrderStore implements OrderStore {
   }
 }
 
-interface CancelRecord {
-  state: "CLAIMED" | FinalCancelState;
-  owner: string;
-  leaseUntil: number;
-  attempts: number;
-  idempotencyKey: string;
-  lastError?: string;
-}
+type MutableRecord = { -readonly [K in keyof CancelRecord]: CancelRecord[K] } & {
+  storeOrderId: string;
+  amount: number;
+};
 
 /** Same rules as the DynamoDB ledger, one record at a time. */
 export class MemoryLedger implements Ledger {
-  readonly records = new Map<string, CancelRecord>();
+  readonly records = new Map<string, MutableRecord>();
   readonly findings: Finding[] = [];
   readonly runs: RunReport[] = [];
   lock?: { owner: string; leaseUntil: number };
@@ -100,31 +123,32 @@ export class MemoryLedger implements Ledger {
         leaseUntil: req.now + req.leaseMs,
         attempts: 1,
         idempotencyKey: req.idempotencyKey,
+        storeOrderId: req.storeOrderId,
+        amount: req.amount,
       });
       return { kind: "claimed", idempotencyKey: req.idempotencyKey, attempt: 1 };
     }
-    if (record.state === "CANCELLED" || record.state === "ALREADY_CANCELLED")
-      return { kind: "done", state: record.state };
-    if (record.state === "FAILED")
-      return { kind: "failed", reason: record.lastError ?? "failed earlier" };
-    if (record.leaseUntil > req.now && record.owner !== req.runId) {
-      return { kind: "busy", owner: record.owner, leaseUntil: record.leaseUntil };
+    // The core's claim rules, as the DynamoDB ledger applies them.
+    const decision = decideClaim(record, req);
+    switch (decision.kind) {
+      case "answer":
+        return decision.result;
+      case "giveUp":
+        record.state = "FAILED";
+        record.lastError = decision.reason;
+        return { kind: "failed", reason: decision.reason };
+      case "takeOver":
+        record.owner = req.runId;
+        record.leaseUntil = req.now + req.leaseMs;
+        record.attempts++;
+        return { kind: "claimed", idempotencyKey: record.idempotencyKey, attempt: record.attempts };
     }
-    if (record.attempts >= req.maxAttempts) {
-      record.state = "FAILED";
-      record.lastError = `gave up after ${record.attempts} attempts: ${record.lastError ?? ""}`;
-      return { kind: "failed", reason: record.lastError };
-    }
-    record.owner = req.runId;
-    record.leaseUntil = req.now + req.leaseMs;
-    record.attempts++;
-    return { kind: "claimed", idempotencyKey: record.idempotencyKey, attempt: record.attempts };
   }
 
   async completeCancel(
     pgUid: string,
     runId: string,
-    state: FinalCancelState,
+    state: ClaimOutcomeState,
     _now: number,
     detail?: string,
   ) {
@@ -143,9 +167,12 @@ export class MemoryLedger implements Ledger {
 
   async openClaims(): Promise<OpenClaim[]> {
     return [...this.records]
-      .filter(([, r]) => r.state === "CLAIMED")
+      .filter(([, r]) => r.state === "CLAIMED" || r.state === "REQUESTED")
       .map(([pgUid, r]) => ({
         pgUid,
+        state: r.state as "CLAIMED" | "REQUESTED",
+        storeOrderId: r.storeOrderId,
+        amount: r.amount,
         owner: r.owner,
         leaseUntil: r.leaseUntil,
         attempts: r.attempts,
@@ -160,7 +187,9 @@ export class MemoryLedger implements Ledger {
     detail: string,
   ) {
     const record = this.records.get(pgUid);
-    if (record?.state !== "CLAIMED" || record.leaseUntil > now) return false;
+    const open =
+      record?.state === "REQUESTED" || (record?.state === "CLAIMED" && record.leaseUntil <= now);
+    if (record === undefined || !open) return false;
     record.state = state;
     if (state === "FAILED") record.lastError = detail;
     return true;

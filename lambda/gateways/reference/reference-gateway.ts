@@ -1,20 +1,23 @@
-import type { Payment } from "../core/model.ts";
+import type { Payment } from "../../core/model.ts";
 import {
   type CancelOutcome,
   type CancelRequest,
   type Gateway,
   GatewayError,
-  type PageCount,
+  type ListOptions,
   type PageQuery,
-} from "../ports/gateway.ts";
-import { parseIsoTimestamp } from "../util/iso-time.ts";
+} from "../../ports/gateway.ts";
+import { parseIsoTimestamp } from "../../util/iso-time.ts";
+import { currencyExponent } from "../../util/minor-units.ts";
 import {
   errorCode,
   errorMessage,
   type HttpAnswer,
   type RetryingHttp,
-} from "./http/retrying-http.ts";
-import { isCount, isObject, malformed } from "./json-shapes.ts";
+} from "../http/retrying-http.ts";
+import { isCount, isObject, malformed } from "../json-shapes.ts";
+import { cursorPages, numberedPages, type PageCount } from "../paging.ts";
+
 
 export interface ReferenceGatewayOptions {
   readonly baseUrl: string;
@@ -47,9 +50,12 @@ export function parsePayment(value: unknown, where: string): Payment {
         : undefined;
   if (orderId === undefined)
     throw malformed(`${at}.store_order_id must be an integer or a non-empty string`);
-  if (!isCount(amount)) throw malformed(`${at}.amount must be a non-negative integer`);
   if (typeof currency !== "string" || currency === "")
     throw malformed(`${at}.currency must be a string`);
+  // Contracts §1: already in minor units, so a whole number of them, in a currency we know.
+  if (!isCount(amount)) throw malformed(`${at}.amount must be a non-negative integer`);
+  if (currencyExponent(currency) === undefined)
+    throw malformed(`${at}.currency ${currency} is not one paysync can place`);
   if (typeof status !== "string" || status === "") throw malformed(`${at}.status must be a string`);
   const paidAt = typeof paid_at === "string" ? parseIsoTimestamp(paid_at) : undefined;
   if (paidAt === undefined)
@@ -75,35 +81,49 @@ export function createReferenceGateway(options: ReferenceGatewayOptions): Gatewa
       headers: auth,
     });
 
-  return {
-    async pageCount(query: PageQuery): Promise<PageCount | null> {
-      const answer = await get("/v1/payments/pages", windowParams(query));
-      // A gateway without the count endpoint: the core reads pages until a short one.
-      if (answer.status === 404) return null;
-      if (answer.status !== 200) throw unexpected(answer, "page count");
-      const body = answer.json;
-      if (!isObject(body) || !isCount(body.total_pages))
-        throw malformed("page count without total_pages");
-      if (body.per_page !== undefined && body.per_page !== query.perPage) {
-        throw malformed(`page count for per_page ${String(body.per_page)}, asked ${query.perPage}`);
-      }
-      return isCount(body.total_count)
-        ? { totalPages: body.total_pages, totalCount: body.total_count }
-        : { totalPages: body.total_pages };
-    },
+  async function pageCount(query: PageQuery): Promise<PageCount | null> {
+    const answer = await get("/v1/payments/pages", windowParams(query));
+    // A gateway without the count endpoint: pages are read until a short one.
+    if (answer.status === 404) return null;
+    if (answer.status !== 200) throw unexpected(answer, "page count");
+    const body = answer.json;
+    if (!isObject(body) || !isCount(body.total_pages))
+      throw malformed("page count without total_pages");
+    if (body.per_page !== undefined && body.per_page !== query.perPage) {
+      throw malformed(`page count for per_page ${String(body.per_page)}, asked ${query.perPage}`);
+    }
+    return isCount(body.total_count)
+      ? { totalPages: body.total_pages, totalCount: body.total_count }
+      : { totalPages: body.total_pages };
+  }
 
-    async page(query: PageQuery, page: number): Promise<Payment[]> {
-      const answer = await get("/v1/payments", { page: String(page), ...windowParams(query) });
-      if (answer.status !== 200) throw unexpected(answer, `page ${page}`);
-      const body = answer.json;
-      if (!isObject(body) || !Array.isArray(body.payments))
-        throw malformed(`page ${page} without a payments list`);
-      if (body.payments.length > query.perPage) {
-        throw malformed(
-          `page ${page} holds ${body.payments.length} payments, more than per_page ${query.perPage}`,
-        );
+  async function page(query: PageQuery, page: number): Promise<Payment[]> {
+    const answer = await get("/v1/payments", { page: String(page), ...windowParams(query) });
+    if (answer.status !== 200) throw unexpected(answer, `page ${page}`);
+    const body = answer.json;
+    if (!isObject(body) || !Array.isArray(body.payments))
+      throw malformed(`page ${page} without a payments list`);
+    if (body.payments.length > query.perPage) {
+      throw malformed(
+        `page ${page} holds ${body.payments.length} payments, more than per_page ${query.perPage}`,
+      );
+    }
+    return body.payments.map((item, i) => parsePayment(item, `page ${page} payments[${i}]`));
+  }
+
+  return {
+    async *listWindow(query: PageQuery, listing: ListOptions) {
+      const count = await pageCount(query);
+      if (count !== null) {
+        yield* numberedPages(count, (n) => page(query, n), listing);
+        return;
       }
-      return body.payments.map((item, i) => parsePayment(item, `page ${page} payments[${i}]`));
+      // The seed's takeUntilInclusive: one page after another until the first short one,
+      // so no request goes past the end.
+      yield* cursorPages(async (_cursor: number | undefined, n) => {
+        const payments = await page(query, n);
+        return { payments, next: payments.length < query.perPage ? undefined : n + 1 };
+      }, listing);
     },
 
     async cancel(request: CancelRequest): Promise<CancelOutcome> {

@@ -1,4 +1,8 @@
-import { GatewayError } from "../../ports/gateway.ts";
+import {
+  GatewayCredentialError,
+  type GatewayDescriptor,
+  GatewayError,
+} from "../../ports/gateway.ts";
 import type { RequestBudget } from "../../util/request-budget.ts";
 
 export interface RetryPolicy {
@@ -33,15 +37,11 @@ export interface HttpAnswer {
 
 export interface RetryingHttpOptions {
   readonly budget: RequestBudget;
-  readonly timeoutMs: number;
+  /** The gateway's timeout, and which of its answers are transient or refuse the credential. */
+  readonly gateway: Pick<GatewayDescriptor, "timeoutMs" | "transient" | "badCredential">;
   readonly retry?: RetryPolicy;
   readonly sleep?: (ms: number) => Promise<void>;
   readonly random?: () => number;
-  /**
-   * Answers the gateway means as "not now, same request later", beyond 429 and 5xx: e.g.
-   * Toss's `409 IDEMPOTENT_REQUEST_PROCESSING`. They are retried like a 503.
-   */
-  readonly isTransient?: (status: number, json: unknown) => boolean;
 }
 
 export type RetryingHttp = (request: HttpRequest) => Promise<HttpAnswer>;
@@ -80,7 +80,7 @@ async function readJson(response: Response): Promise<unknown> {
 
 type Attempt =
   | { readonly kind: "answer"; readonly answer: HttpAnswer }
-  | { readonly kind: "transient"; readonly error: GatewayError; readonly retryAfterMs?: number };
+  | { readonly kind: "transient"; readonly error: GatewayError; readonly waitMs?: number };
 
 /**
  * An HTTP client that answers only with something to judge. Timeouts, dropped connections,
@@ -100,7 +100,7 @@ export function createRetryingHttp(options: RetryingHttpOptions): RetryingHttp {
           method: request.method,
           headers: request.headers,
           ...(request.body === undefined ? {} : { body: request.body }),
-          signal: AbortSignal.timeout(options.timeoutMs),
+          signal: AbortSignal.timeout(options.gateway.timeoutMs),
         });
       } catch (cause) {
         const what =
@@ -125,18 +125,32 @@ export function createRetryingHttp(options: RetryingHttpOptions): RetryingHttp {
           ),
         };
       }
-      if (!isTransientStatus(response.status) && !options.isTransient?.(response.status, json))
+      if (options.gateway.badCredential(response.status, json)) {
+        // Every later call would be refused the same way: no payment is to blame for it.
+        throw new GatewayCredentialError(
+          `the gateway refused PG_API_KEY (${response.status}${describeError(json)}); check the key and its environment`,
+          false,
+          response.status,
+          errorCode(json) ?? stringField(json, "type"),
+        );
+      }
+      const gatewayWait = options.gateway.transient(response.status, json);
+      if (!isTransientStatus(response.status) && gatewayWait === undefined)
         return { kind: "answer", answer: { status: response.status, json } };
       const retryAfterMs = parseRetryAfter(response.headers.get("retry-after"));
+      const waitMs =
+        retryAfterMs === undefined && gatewayWait === undefined
+          ? undefined
+          : Math.max(retryAfterMs ?? 0, gatewayWait ?? 0);
       return {
         kind: "transient",
         error: new GatewayError(
-          `${request.method} ${pathOf(request.url)} answered ${response.status}`,
+          `${request.method} ${pathOf(request.url)} answered ${response.status}${describeError(json)}`,
           true,
           response.status,
           errorCode(json) ?? stringField(json, "type"),
         ),
-        ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+        ...(waitMs === undefined ? {} : { waitMs }),
       };
     });
   }
@@ -146,9 +160,8 @@ export function createRetryingHttp(options: RetryingHttpOptions): RetryingHttp {
       const result = await attemptOnce(request);
       if (result.kind === "answer") return result.answer;
       if (attempt >= policy.maxAttempts) throw result.error;
-      if (result.retryAfterMs !== undefined && result.retryAfterMs > policy.maxRetryAfterMs)
-        throw result.error;
-      await sleep(Math.max(result.retryAfterMs ?? 0, backoffDelay(attempt, policy, random)));
+      if (result.waitMs !== undefined && result.waitMs > policy.maxRetryAfterMs) throw result.error;
+      await sleep(Math.max(result.waitMs ?? 0, backoffDelay(attempt, policy, random)));
     }
   };
 }
@@ -158,6 +171,20 @@ export function stringField(json: unknown, field: string): string | undefined {
   if (typeof json !== "object" || json === null) return undefined;
   const value: unknown = (json as Record<string, unknown>)[field];
   return typeof value === "string" ? value : undefined;
+}
+
+/** ` CODE: message` of an error body, in any gateway's field names, for logs and reasons. */
+function describeError(json: unknown): string {
+  const code = errorCode(json) ?? stringField(json, "type");
+  const message = errorMessage(json);
+  // PortOne's 502 PG_PROVIDER names the PG's own code and message: a person needs both.
+  const pgCode = stringField(json, "pgCode");
+  const pgMessage = stringField(json, "pgMessage");
+  const pg =
+    pgCode === undefined && pgMessage === undefined
+      ? ""
+      : ` (pgCode ${pgCode ?? "-"}, pgMessage ${pgMessage ?? "-"})`;
+  return `${code === undefined ? "" : ` ${code}`}${message === undefined ? "" : `: ${message}`}${pg}`;
 }
 
 /** The `code` of the contract's error body, when there is one. */
