@@ -1,8 +1,9 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { describe, expect, it, onTestFinished } from "vitest";
-import { createRetryingHttp, type RetryPolicy } from "../../lambda/adapters/http/retrying-http.ts";
-import { createReferenceGateway } from "../../lambda/adapters/reference-gateway.ts";
+import { createRetryingHttp, type RetryPolicy } from "../../lambda/gateways/http/retrying-http.ts";
+import { referenceDescriptor } from "../../lambda/gateways/reference/descriptor.ts";
+import { createReferenceGateway } from "../../lambda/gateways/reference/reference-gateway.ts";
 import type { Gateway, PageQuery } from "../../lambda/ports/gateway.ts";
 import { GatewayError } from "../../lambda/ports/gateway.ts";
 import { createRequestBudget } from "../../lambda/util/request-budget.ts";
@@ -14,6 +15,7 @@ import {
   seedPayments,
   startPgSimulator,
 } from "../../local/simulator/pg-simulator.ts";
+import { cancelOf, firstPage, listAll, listPages } from "../support/gateway-calls.ts";
 
 // A fixed clock keeps the seed's paid_at values (01:20Z .. 02:00Z) and the window predictable.
 const NOW = new Date("2026-11-24T03:00:00.000Z");
@@ -29,7 +31,11 @@ const RETRY: RetryPolicy = {
 
 function gatewayAt(baseUrl: string, apiKey = SIMULATOR_API_KEY, retry = RETRY): Gateway {
   const budget = createRequestBudget({ concurrency: 4, maxRps: 1_000 });
-  const http = createRetryingHttp({ budget, timeoutMs: 5_000, retry });
+  const http = createRetryingHttp({
+    budget,
+    gateway: { ...referenceDescriptor, timeoutMs: 5_000 },
+    retry,
+  });
   return createReferenceGateway({ baseUrl, apiKey, http });
 }
 
@@ -103,19 +109,12 @@ async function rejectionOf(promise: Promise<unknown>): Promise<GatewayError> {
   return error as GatewayError;
 }
 
-const cancelOf = (pgUid: string, idempotencyKey = `key-${pgUid}`) => ({
-  pgUid,
-  idempotencyKey,
-  reason: "paysync: payment has no paid order in the store",
-  amount: 15000,
-});
-
 describe("reference gateway against the simulator: reading", () => {
-  it("sends the bearer key and reads the page count", async () => {
+  it("sends the bearer key and reads the page count first", async () => {
     const sim = await startSim();
     const gateway = gatewayAt(sim.url, sim.apiKey);
-    expect(await gateway.pageCount(QUERY)).toEqual({ totalPages: 3, totalCount: 9 });
-    expect(sim.requests).toHaveLength(1);
+    expect(await listPages(gateway, QUERY)).toHaveLength(3);
+    expect(sim.requests).toHaveLength(4);
     const [request] = sim.requests;
     expect(request?.headers.authorization).toBe(`Bearer ${sim.apiKey}`);
     expect(request?.path).toBe("/v1/payments/pages");
@@ -129,19 +128,18 @@ describe("reference gateway against the simulator: reading", () => {
   it("tolerates a trailing slash on the base URL", async () => {
     const sim = await startSim();
     const gateway = gatewayAt(`${sim.url}/`, sim.apiKey);
-    expect(await gateway.pageCount(QUERY)).toEqual({ totalPages: 3, totalCount: 9 });
+    expect(await listAll(gateway, QUERY)).toHaveLength(9);
     expect(sim.requests[0]?.path).toBe("/v1/payments/pages");
   });
 
   it("reads pages in (paid_at, pg_uid) order and normalises each payment", async () => {
     const sim = await startSim();
     const gateway = gatewayAt(sim.url, sim.apiKey);
-    const pages = await Promise.all([1, 2, 3, 4].map((page) => gateway.page(QUERY, page)));
+    const pages = await listPages(gateway, QUERY);
     expect(pages.map((p) => p.map((payment) => payment.pgUid))).toEqual([
       ["PG11", "PG12", "PG13"],
       ["PG14", "PG15", "PG16"],
       ["PG17", "PG18", "PG19"],
-      [],
     ]);
     expect(pages[0]?.[0]).toEqual({
       pgUid: "PG11",
@@ -152,29 +150,31 @@ describe("reference gateway against the simulator: reading", () => {
       paidAt: Date.parse("2026-11-24T01:20:00.000Z"),
     });
     const pageRequests = sim.requests.filter((r) => r.path === "/v1/payments");
-    expect(pageRequests.map((r) => r.query.page).sort()).toEqual(["1", "2", "3", "4"]);
+    // The count says 3 pages: no request past the end.
+    expect(pageRequests.map((r) => r.query.page).sort()).toEqual(["1", "2", "3"]);
     for (const r of pageRequests) {
       expect(r.query.per_page).toBe("3");
       expect(r.headers.authorization).toBe(`Bearer ${sim.apiKey}`);
     }
   });
 
-  it("answers null when the gateway has no page-count endpoint", async () => {
+  it("reads pages one by one until a short one when the gateway has no page-count endpoint", async () => {
     const sim = await startSim({ pageCountEndpoint: false });
     const gateway = gatewayAt(sim.url, sim.apiKey);
-    expect(await gateway.pageCount(QUERY)).toBeNull();
-    expect(sim.requests.map((r) => r.status)).toEqual([404]);
-    // Pages still work.
-    expect(await gateway.page(QUERY, 3)).toHaveLength(3);
+    expect(await listAll(gateway, QUERY)).toHaveLength(9);
+    // 404 for the count, three full pages, and the empty fourth that ends the window.
+    expect(sim.requests.map((r) => r.status)).toEqual([404, 200, 200, 200, 200]);
+    expect(sim.requests.slice(1).map((r) => r.query.page)).toEqual(["1", "2", "3", "4"]);
   });
 
   it("fails for good, without retrying, on a wrong key", async () => {
     const sim = await startSim();
     const gateway = gatewayAt(sim.url, "wrong-key");
-    const error = await rejectionOf(gateway.pageCount(QUERY));
+    const error = await rejectionOf(listAll(gateway, QUERY));
     expect(error.retryable).toBe(false);
     expect(error.status).toBe(401);
     expect(error.code).toBe("UNAUTHORIZED");
+    expect(error.message).toContain("PG_API_KEY");
     expect(sim.requests).toHaveLength(1);
   });
 
@@ -187,7 +187,7 @@ describe("reference gateway against the simulator: reading", () => {
     ];
     const sim = await startSim({ payments });
     const gateway = gatewayAt(sim.url, sim.apiKey);
-    const page = await gateway.page(QUERY, 1);
+    const page = await firstPage(gateway, QUERY);
     expect(page.map((p) => [p.pgUid, p.storeOrderId])).toEqual([
       ["PGA", "1"],
       ["PGB", "1"],
@@ -272,8 +272,13 @@ describe("reference gateway against the simulator: cancelling", () => {
       },
     });
     const gateway = gatewayAt(sim.url, sim.apiKey);
-    expect((await gateway.page(QUERY, 2)).map((p) => p.pgUid)).toEqual(["PG14", "PG15", "PG16"]);
-    expect(sim.requests.map((r) => r.status)).toEqual([0, 200]);
+    expect((await listPages(gateway, QUERY))[1]?.map((p) => p.pgUid)).toEqual([
+      "PG14",
+      "PG15",
+      "PG16",
+    ]);
+    // The count was dropped once and asked again; then the three pages.
+    expect(sim.requests.map((r) => r.status)).toEqual([0, 200, 200, 200, 200]);
   });
 });
 
@@ -292,8 +297,8 @@ describe("reference gateway against the simulator: transient answers", () => {
       },
     });
     const gateway = gatewayAt(sim.url, sim.apiKey);
-    expect(await gateway.pageCount(QUERY)).toEqual({ totalPages: 3, totalCount: 9 });
-    expect(sim.requests.map((r) => r.status)).toEqual([429, 200]);
+    expect(await listAll(gateway, QUERY)).toHaveLength(9);
+    expect(sim.requests.map((r) => r.status)).toEqual([429, 200, 200, 200, 200]);
     const [first, second] = sim.requests;
     // Backoff alone would be at most 20 ms; only Retry-After explains a second's wait.
     expect((second?.at ?? 0) - (first?.at ?? 0)).toBeGreaterThanOrEqual(900);
@@ -304,7 +309,7 @@ describe("reference gateway against the simulator: transient answers", () => {
       faults: { script: [{ match: { pathPrefix: "/v1/payments" }, action: "503", times: 100 }] },
     });
     const gateway = gatewayAt(sim.url, sim.apiKey);
-    const error = await rejectionOf(gateway.page(QUERY, 1));
+    const error = await rejectionOf(firstPage(gateway, QUERY));
     expect(error.retryable).toBe(true);
     expect(error.status).toBe(503);
     expect(error.code).toBe("UNAVAILABLE");
@@ -339,7 +344,7 @@ describe("reference gateway against the simulator: transient answers", () => {
       },
     });
     const gateway = gatewayAt(sim.url, sim.apiKey);
-    const error = await rejectionOf(gateway.pageCount(QUERY));
+    const error = await rejectionOf(listAll(gateway, QUERY));
     expect(error.retryable).toBe(true);
     expect(error.status).toBe(429);
     expect(sim.requests).toHaveLength(1);
@@ -347,90 +352,94 @@ describe("reference gateway against the simulator: transient answers", () => {
 });
 
 describe("reference gateway against malformed answers", () => {
+  /** The first page: the count endpoint answers 404, so page 1 is the first thing read. */
+  const page1 = (g: Gateway) => firstPage(g, QUERY);
+  /** The page count: the whole listing starts with it. */
+  const count = (g: Gateway) => listAll(g, QUERY);
+
   async function expectMalformed(body: unknown, call: (gateway: Gateway) => Promise<unknown>) {
-    const server = await startAdHoc((_seen, res) => sendJson(res, 200, body));
+    const countless = call === page1;
+    const server = await startAdHoc((seen, res) =>
+      countless && seen.url.startsWith("/v1/payments/pages")
+        ? sendJson(res, 404, { code: "NOT_FOUND", message: "no page count here" })
+        : sendJson(res, 200, body),
+    );
     const error = await rejectionOf(call(gatewayAt(server.url)));
     expect(error.retryable).toBe(false);
     expect(error.message).toMatch(/malformed/);
     // Not retried: a malformed answer will not improve.
-    expect(server.seen).toHaveLength(1);
+    expect(server.seen).toHaveLength(countless ? 2 : 1);
     return error;
   }
 
   it("rejects a page without a payments list", async () => {
-    await expectMalformed({ page: 1 }, (g) => g.page(QUERY, 1));
-    await expectMalformed({ page: 1, payments: { 0: wirePayment() } }, (g) => g.page(QUERY, 1));
-    await expectMalformed([wirePayment()], (g) => g.page(QUERY, 1));
+    await expectMalformed({ page: 1 }, page1);
+    await expectMalformed({ page: 1, payments: { 0: wirePayment() } }, page1);
+    await expectMalformed([wirePayment()], page1);
   });
 
   it("rejects a payment with a float amount", async () => {
     const error = await expectMalformed(
       { page: 1, payments: [wirePayment({ amount: 150.5 })] },
-      (g) => g.page(QUERY, 1),
+      page1,
     );
     expect(error.message).toContain("amount");
   });
 
   it("rejects a negative or string amount", async () => {
-    await expectMalformed({ payments: [wirePayment({ amount: -1 })] }, (g) => g.page(QUERY, 1));
-    await expectMalformed({ payments: [wirePayment({ amount: "15000" })] }, (g) =>
-      g.page(QUERY, 1),
+    await expectMalformed({ payments: [wirePayment({ amount: -1 })] }, page1);
+    await expectMalformed({ payments: [wirePayment({ amount: "15000" })] }, page1,
     );
   });
 
   it("rejects a payment without a pg_uid", async () => {
     const { pg_uid: _omit, ...noUid } = wirePayment();
-    const error = await expectMalformed({ payments: [noUid] }, (g) => g.page(QUERY, 1));
+    const error = await expectMalformed({ payments: [noUid] }, page1);
     expect(error.message).toContain("pg_uid");
-    await expectMalformed({ payments: [wirePayment({ pg_uid: "" })] }, (g) => g.page(QUERY, 1));
+    await expectMalformed({ payments: [wirePayment({ pg_uid: "" })] }, page1);
   });
 
   it("rejects a bad paid_at", async () => {
     const error = await expectMalformed(
       { payments: [wirePayment({ paid_at: "not-a-date" })] },
-      (g) => g.page(QUERY, 1),
+      page1,
     );
     expect(error.message).toContain("paid_at");
-    await expectMalformed({ payments: [wirePayment({ paid_at: 1795478400000 })] }, (g) =>
-      g.page(QUERY, 1),
+    await expectMalformed({ payments: [wirePayment({ paid_at: 1795478400000 })] }, page1,
     );
   });
 
   it("rejects a missing store_order_id, currency or status", async () => {
-    await expectMalformed({ payments: [wirePayment({ store_order_id: null })] }, (g) =>
-      g.page(QUERY, 1),
+    await expectMalformed({ payments: [wirePayment({ store_order_id: null })] }, page1,
     );
-    await expectMalformed({ payments: [wirePayment({ store_order_id: 1.5 })] }, (g) =>
-      g.page(QUERY, 1),
+    await expectMalformed({ payments: [wirePayment({ store_order_id: 1.5 })] }, page1,
     );
-    await expectMalformed({ payments: [wirePayment({ currency: undefined })] }, (g) =>
-      g.page(QUERY, 1),
+    await expectMalformed({ payments: [wirePayment({ currency: undefined })] }, page1,
     );
-    await expectMalformed({ payments: [wirePayment({ status: "" })] }, (g) => g.page(QUERY, 1));
+    await expectMalformed({ payments: [wirePayment({ status: "" })] }, page1);
   });
 
   it("rejects a page with more payments than per_page", async () => {
     const payments = ["A", "B", "C", "D"].map((uid) => wirePayment({ pg_uid: uid }));
-    const error = await expectMalformed({ page: 1, payments }, (g) => g.page(QUERY, 1));
+    const error = await expectMalformed({ page: 1, payments }, page1);
     expect(error.message).toContain("per_page");
   });
 
   it("rejects a page count for a different per_page", async () => {
-    await expectMalformed({ total_pages: 1, total_count: 9, per_page: 50 }, (g) =>
-      g.pageCount(QUERY),
+    await expectMalformed({ total_pages: 1, total_count: 9, per_page: 50 }, count,
     );
   });
 
   it("rejects a page count without a usable total_pages", async () => {
-    await expectMalformed({ total_count: 9 }, (g) => g.pageCount(QUERY));
-    await expectMalformed({ total_pages: -1 }, (g) => g.pageCount(QUERY));
-    await expectMalformed({ total_pages: "3" }, (g) => g.pageCount(QUERY));
+    await expectMalformed({ total_count: 9 }, count);
+    await expectMalformed({ total_pages: -1 }, count);
+    await expectMalformed({ total_pages: "3" }, count);
   });
 
   it("rejects a non-JSON body on a page and on a page count", async () => {
-    await expectMalformed("<html>oops</html>", (g) => g.page(QUERY, 1));
-    await expectMalformed('{"payments": [', (g) => g.pageCount(QUERY));
-    await expectMalformed("", (g) => g.page(QUERY, 1));
+    await expectMalformed("<html>oops</html>", page1);
+    await expectMalformed('{"payments": [', count);
+    await expectMalformed("", page1);
   });
 
   it("rejects a cancel answered for another payment", async () => {
@@ -441,13 +450,22 @@ describe("reference gateway against malformed answers", () => {
   });
 
   it("reads a page count without total_count", async () => {
-    const server = await startAdHoc((_seen, res) => sendJson(res, 200, { total_pages: 2 }));
-    expect(await gatewayAt(server.url).pageCount(QUERY)).toEqual({ totalPages: 2 });
+    const server = await startAdHoc((seen, res) =>
+      sendJson(
+        res,
+        200,
+        seen.url.startsWith("/v1/payments/pages")
+          ? { total_pages: 2 }
+          : { page: 1, payments: [wirePayment({ pg_uid: seen.url })] },
+      ),
+    );
+    // Without a total there is nothing to check the pages against; both pages are read.
+    expect(await listPages(gatewayAt(server.url), QUERY)).toHaveLength(2);
   });
 
   it('turns store_order_id 1 and "1" into "1" on the wire too', async () => {
-    const server = await startAdHoc((_seen, res) =>
-      sendJson(res, 200, {
+    const server = await startAdHoc((seen, res) =>
+      sendJson(res, seen.url.startsWith("/v1/payments/pages") ? 404 : 200, {
         page: 1,
         payments: [
           wirePayment({ pg_uid: "A", store_order_id: 1 }),
@@ -455,7 +473,7 @@ describe("reference gateway against malformed answers", () => {
         ],
       }),
     );
-    const page = await gatewayAt(server.url).page(QUERY, 1);
+    const page = await firstPage(gatewayAt(server.url), QUERY);
     expect(page.map((p) => p.storeOrderId)).toEqual(["1", "1"]);
   });
 
@@ -463,7 +481,7 @@ describe("reference gateway against malformed answers", () => {
     const server = await startAdHoc((_seen, res) =>
       sendJson(res, 400, { code: "INVALID_REQUEST", message: "per_page too large" }),
     );
-    const error = await rejectionOf(gatewayAt(server.url).page(QUERY, 1));
+    const error = await rejectionOf(listAll(gatewayAt(server.url), QUERY));
     expect(error.retryable).toBe(false);
     expect(error.status).toBe(400);
     expect(error.code).toBe("INVALID_REQUEST");
@@ -480,7 +498,8 @@ describe("the cancel request on the wire", () => {
       pgUid: "PG/12 x",
       idempotencyKey: "idem-1",
       reason: "no paid order",
-      amount: 100,
+      cancellable: 100,
+      currency: "KRW",
     });
     expect(outcome).toEqual({ kind: "cancelled", cancelledAt: "t" });
     expect(server.seen).toHaveLength(1);

@@ -50,8 +50,19 @@ export function killablePorts(
     recordRun: (...args) => alive(() => ports.ledger.recordRun(...args)),
   };
   const gateway: Gateway = {
-    pageCount: (query) => alive(() => ports.gateway.pageCount(query)),
-    page: (query, page) => alive(() => ports.gateway.page(query, page)),
+    async *listWindow(query, options) {
+      if (dead) throw new ProcessKilled("killed");
+      for await (const page of ports.gateway.listWindow(query, options)) {
+        if (dead) throw new ProcessKilled("killed");
+        yield page;
+      }
+    },
+    ...(ports.gateway.paymentStatus === undefined
+      ? {}
+      : {
+          paymentStatus: (pgUid: string) =>
+            alive(() => ports.gateway.paymentStatus?.(pgUid) ?? Promise.resolve(undefined)),
+        }),
     cancel: async (request) => {
       const outcome = await alive(() => ports.gateway.cancel(request));
       if (crash.point === "afterGatewayAnswer" && answers++ === target) die();

@@ -103,8 +103,8 @@ export class MemoryOrderStore implements OrderStore {
 }
 
 type MutableRecord = { -readonly [K in keyof CancelRecord]: CancelRecord[K] } & {
-  storeOrderId: string;
-  amount: number;
+  storeOrderId?: string;
+  amount?: number;
 };
 
 /** Same rules as the DynamoDB ledger, one record at a time. */
@@ -171,8 +171,8 @@ export class MemoryLedger implements Ledger {
       .map(([pgUid, r]) => ({
         pgUid,
         state: r.state as "CLAIMED" | "REQUESTED",
-        storeOrderId: r.storeOrderId,
-        amount: r.amount,
+        ...(r.storeOrderId === undefined ? {} : { storeOrderId: r.storeOrderId }),
+        ...(r.amount === undefined ? {} : { amount: r.amount }),
         owner: r.owner,
         leaseUntil: r.leaseUntil,
         attempts: r.attempts,

@@ -1,9 +1,10 @@
 import type { PaidOrder, Payment } from "../../lambda/core/model.ts";
+import { numberedPages } from "../../lambda/gateways/paging.ts";
 import type {
   CancelOutcome,
   CancelRequest,
   Gateway,
-  PageCount,
+  ListOptions,
   PageQuery,
 } from "../../lambda/ports/gateway.ts";
 import type { OrderStore } from "../../lambda/ports/order-store.ts";
@@ -22,11 +23,12 @@ export class SyntheticGateway implements Gateway {
     private readonly onPage: (page: number) => void = () => {},
   ) {}
 
-  async pageCount(query: PageQuery): Promise<PageCount> {
-    return { totalPages: Math.ceil(this.total / query.perPage), totalCount: this.total };
+  listWindow(query: PageQuery, options: ListOptions): AsyncIterable<readonly Payment[]> {
+    const count = { totalPages: Math.ceil(this.total / query.perPage), totalCount: this.total };
+    return numberedPages(count, (page) => this.page(query, page), options);
   }
 
-  async page(query: PageQuery, page: number): Promise<Payment[]> {
+  private async page(query: PageQuery, page: number): Promise<Payment[]> {
     this.onPage(page);
     const start = (page - 1) * query.perPage;
     const end = Math.min(this.total, start + query.perPage);
