@@ -27,6 +27,8 @@ export interface CancelContext {
   readonly leaseMs: number;
   readonly maxAttempts: number;
   readonly reason: string;
+  /** True once the run must send no further cancel (the gateway refused the credential). */
+  readonly stopped: () => boolean;
 }
 
 const message = (error: unknown): string =>
@@ -84,6 +86,10 @@ export async function cancelOrphan(payment: Payment, ctx: CancelContext): Promis
       break;
   }
 
+  if (ctx.stopped()) {
+    await ctx.ledger.releaseCancel(pgUid, ctx.runId, ctx.now(), "the run stopped before its cancel");
+    return { kind: "skipped", pgUid, reason: "the run stopped before its cancel" };
+  }
   let outcome: CancelOutcome;
   try {
     outcome = await ctx.gateway.cancel({

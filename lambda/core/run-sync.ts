@@ -347,6 +347,7 @@ export async function runSync(config: SyncConfig, ports: SyncPorts): Promise<Run
       leaseMs: config.claimLeaseMs,
       maxAttempts: config.maxCancelAttempts,
       reason: config.cancelReason,
+      stopped: () => tally.credentialRefused || tally.lockLost,
     };
     const cancelOne = async (payment: Payment) => {
       if (tally.lockLost || tally.credentialRefused) return { payment, outcome: undefined };
@@ -354,7 +355,14 @@ export async function runSync(config: SyncConfig, ports: SyncPorts): Promise<Run
         tally.deadlineReached = true;
         return { payment, outcome: undefined };
       }
-      return { payment, outcome: await settle(cancelOrphan(payment, ctx)) };
+      const outcome = await settle(cancelOrphan(payment, ctx));
+      // At once, not in report order: cancels already under way must see it before posting.
+      const refused = !outcome.ok && outcome.error instanceof GatewayCredentialError;
+      if (refused && !tally.credentialRefused) {
+        tally.credentialRefused = true;
+        tally.fail("gateway", outcome.error);
+      }
+      return { payment, outcome: refused ? undefined : outcome };
     };
     await fx(orphans)
       .toAsync()
@@ -364,10 +372,7 @@ export async function runSync(config: SyncConfig, ports: SyncPorts): Promise<Run
       .each(({ payment, outcome }) => {
         if (outcome === undefined) return;
         if (outcome.ok) tallyCancel(outcome.value);
-        else if (outcome.error instanceof GatewayCredentialError) {
-          if (!tally.credentialRefused) tally.fail("gateway", outcome.error);
-          tally.credentialRefused = true;
-        } else tally.fail("ledger", outcome.error, payment.pgUid);
+        else tally.fail("ledger", outcome.error, payment.pgUid);
       });
   }
 

@@ -7,6 +7,8 @@ export interface StubRequest {
   readonly query: URLSearchParams;
   readonly headers: IncomingMessage["headers"];
   readonly body: string;
+  /** Date.now() when the request had fully arrived. */
+  readonly receivedAt: number;
 }
 
 export interface StubAnswer {
@@ -31,6 +33,7 @@ export async function startStub(answer: (request: StubRequest) => StubAnswer) {
         query: url.searchParams,
         headers: req.headers,
         body: Buffer.concat(chunks).toString("utf8"),
+        receivedAt: Date.now(),
       };
       requests.push(request);
       const reply = answer(request);
