@@ -214,6 +214,29 @@ describe("PG_PROVIDER", () => {
     expect(error.message).toContain("acme-pay");
     configErrorOf({ PG_PROVIDER: "REFERENCE" }, "PG_PROVIDER");
   });
+
+  it("caps PG_PAGE_SIZE at each gateway's own maximum: Toss 5,000, PortOne 1,000", () => {
+    for (const [provider, max] of [
+      ["toss", 5_000],
+      ["portone", 1_000],
+    ] as const) {
+      expect(
+        readEnvConfig({ PG_PROVIDER: provider, PG_PAGE_SIZE: String(max) }).sync.pageSize,
+      ).toBe(max);
+      const error = configErrorOf(
+        { PG_PROVIDER: provider, PG_PAGE_SIZE: String(max + 1) },
+        "PG_PAGE_SIZE",
+      );
+      expect(error.message).toContain(String(max));
+    }
+  });
+
+  it("takes PORTONE_STORE_ID as one id, and names it when it is not", () => {
+    expect(readEnvConfig({ PORTONE_STORE_ID: "store-4b3c2a" }).portOne.storeId).toBe(
+      "store-4b3c2a",
+    );
+    configErrorOf({ PORTONE_STORE_ID: "store 1&x=2" }, "PORTONE_STORE_ID");
+  });
 });
 
 describe("URLs", () => {

@@ -334,3 +334,41 @@ describe("runSync closes claims left open", () => {
     expect(ledger.records.get("PG15")?.state).toBe("CLAIMED");
   });
 });
+
+describe("runSync asks the gateway right before each cancel", () => {
+  it("a lookup that fails releases the claim, sends nothing, and fails the run", async () => {
+    const { ports, gateway, ledger } = setup();
+    gateway.enableLookup((pgUid) =>
+      pgUid === "PG14" ? new GatewayError("lookup timed out", true) : undefined,
+    );
+    const report = await runSync(config(), ports);
+    expect(report.status).toBe("FAILED");
+    expect(gateway.cancelCalls.map((c) => c.pgUid)).not.toContain("PG14");
+    expect(ledger.records.get("PG14")).toMatchObject({ state: "CLAIMED", leaseUntil: NOW });
+    expect(report.counts.cancelFailed).toBe(0);
+  });
+
+  it("a cancellation the gateway accepted but has not finished is reported cancelled and kept REQUESTED", async () => {
+    const { ports, gateway, ledger } = setup();
+    gateway.cancelAnswer = (request) =>
+      request.pgUid === "PG12" ? { kind: "requested" } : undefined;
+    const report = await runSync(config(), ports);
+    expect(report.cancelled).toContain("PG12");
+    expect(report.counts.cancelled).toBe(4);
+    expect(ledger.records.get("PG12")?.state).toBe("REQUESTED");
+    // The next run sends nothing for it, and leaves it open until the gateway says.
+    const calls = gateway.cancelCalls.length;
+    await runSync(config(), ports);
+    expect(gateway.cancelCalls.slice(calls).map((c) => c.pgUid)).not.toContain("PG12");
+    expect((await ledger.openClaims()).map((c) => [c.pgUid, c.state])).toEqual([
+      ["PG12", "REQUESTED"],
+    ]);
+  });
+
+  it("sends the balance the gateway reports, in the payment's currency", async () => {
+    const { ports, gateway } = setup();
+    gateway.enableLookup(() => ({ status: "paid", cancellable: 15000, refunded: 0 }));
+    await runSync(config(), ports);
+    expect(gateway.cancelCalls[0]).toMatchObject({ cancellable: 15000, currency: "KRW" });
+  });
+});
