@@ -272,7 +272,10 @@ export const createDynamoDbLedger = ({ client, tableName }: DynamoDbLedgerOption
       if (result === undefined) continue;
       // The marker written above points at a closed record: drop it now rather than leave
       // every later run to read and delete it. A live claim (busy) keeps its marker.
-      if (result.kind === "done" || result.kind === "failed") await unmarkOpen(request.pgUid);
+      // A REQUESTED record stays listed: a later run's lookup closes it.
+      const closed =
+        (result.kind === "done" && result.state !== "REQUESTED") || result.kind === "failed";
+      if (closed) await unmarkOpen(request.pgUid);
       return result;
     }
     return busyAfterRaces(lastSeen, request.now);

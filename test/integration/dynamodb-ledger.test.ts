@@ -517,7 +517,13 @@ describe("open claims", () => {
     await ledger.completeCancel("pg-a", "run-a", "CANCELLED", T0 + 1);
     expect(await readItem(tableName, "CLAIMS#OPEN", "pg-a")).toBeUndefined();
     expect(await ledger.openClaims()).toEqual([
-      { pgUid: "pg-b", owner: "run-a", leaseUntil: T0 + LEASE_MS, attempts: 1 },
+      expect.objectContaining({
+        pgUid: "pg-b",
+        state: "CLAIMED",
+        owner: "run-a",
+        leaseUntil: T0 + LEASE_MS,
+        attempts: 1,
+      }),
     ]);
   });
 
@@ -563,5 +569,31 @@ describe("open-claim markers on a closed record", () => {
       ),
     ).toEqual({ kind: "done", state: "CANCELLED" });
     expect(await readItem(tableName, "CLAIMS#OPEN", "pg-d")).toBeUndefined();
+  });
+});
+
+describe("a cancellation the gateway accepted and has not finished (REQUESTED)", () => {
+  it("stays open and listed, is never claimed again, and closes on a later run's word", async () => {
+    const { ledger, tableName } = await freshLedger();
+    await ledger.claimCancel(claimRequest({ pgUid: "pg-r" }));
+    await ledger.completeCancel("pg-r", "run-a", "REQUESTED", T0 + 1);
+    expect((await readCancel(tableName, "pg-r"))?.state).toBe("REQUESTED");
+    expect(await readItem(tableName, "CLAIMS#OPEN", "pg-r")).toMatchObject({ type: "open-claim" });
+
+    // Any run, any time: the answer is "done, requested", and no gateway call is allowed.
+    expect(
+      await ledger.claimCancel(claimRequest({ pgUid: "pg-r", runId: "run-b", now: T0 + 9 * LEASE_MS })),
+    ).toEqual({ kind: "done", state: "REQUESTED" });
+    expect(await ledger.openClaims()).toEqual([
+      expect.objectContaining({ pgUid: "pg-r", state: "REQUESTED", storeOrderId: "order-1" }),
+    ]);
+
+    // A later run's lookup closes it, whoever made it, lease or not.
+    expect(await ledger.closeExpiredClaim("pg-r", "run-c", T0 + 2, "CANCELLED", "finished")).toBe(
+      true,
+    );
+    expect((await readCancel(tableName, "pg-r"))?.state).toBe("CANCELLED");
+    expect(await readItem(tableName, "CLAIMS#OPEN", "pg-r")).toBeUndefined();
+    expect(await ledger.openClaims()).toEqual([]);
   });
 });
