@@ -1,8 +1,5 @@
 import type { Node } from "constructs";
-import {
-  ConfigError,
-  readEnvConfig,
-} from "../lambda/config/env-config.ts";
+import { ConfigError, readEnvConfig } from "../lambda/config/env-config.ts";
 import { PROVIDERS, type ProviderName } from "../lambda/gateways/descriptors.ts";
 
 /** A context value that is missing or unusable. The message always names the key. */

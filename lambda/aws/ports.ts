@@ -1,9 +1,9 @@
-import { createGateway } from "../gateways/create-gateway.ts";
 import { createDynamoDbLedger } from "../adapters/dynamodb-ledger.ts";
 import { createDocumentClient, ensureLedgerTable } from "../adapters/ledger-table.ts";
 import { createPostgresOrderStore } from "../adapters/postgres-order-store.ts";
 import { ConfigError, type EnvConfig } from "../config/env-config.ts";
 import type { SyncPorts } from "../core/run-sync.ts";
+import { createGateway } from "../gateways/create-gateway.ts";
 import { type LoadSecretsOptions, loadSecrets } from "./secrets.ts";
 
 export interface ContainerPorts extends Pick<SyncPorts, "gateway" | "orders" | "ledger"> {

@@ -127,7 +127,10 @@ function readPortOne(env: Env): PortOneSettings {
   const storeId = raw(env, "PORTONE_STORE_ID");
   // A store id goes into a URL query and a JSON body: one token, nothing to escape badly.
   if (storeId !== undefined && !/^[A-Za-z0-9_-]{1,128}$/.test(storeId)) {
-    throw new ConfigError("PORTONE_STORE_ID", "must be one id such as store-4b3c…, letters, digits, - and _");
+    throw new ConfigError(
+      "PORTONE_STORE_ID",
+      "must be one id such as store-4b3c…, letters, digits, - and _",
+    );
   }
   const field = raw(env, "PORTONE_ORDER_ID_FIELD");
   if (field !== undefined && field !== "id" && field !== "orderName") {

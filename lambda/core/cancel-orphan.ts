@@ -87,7 +87,12 @@ export async function cancelOrphan(payment: Payment, ctx: CancelContext): Promis
   }
 
   if (ctx.stopped()) {
-    await ctx.ledger.releaseCancel(pgUid, ctx.runId, ctx.now(), "the run stopped before its cancel");
+    await ctx.ledger.releaseCancel(
+      pgUid,
+      ctx.runId,
+      ctx.now(),
+      "the run stopped before its cancel",
+    );
     return { kind: "skipped", pgUid, reason: "the run stopped before its cancel" };
   }
   let outcome: CancelOutcome;

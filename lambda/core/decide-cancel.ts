@@ -21,7 +21,10 @@ export type BeforeCancel =
  * the cancel itself decides: every gateway refuses to cancel what is not cancellable, and
  * the listed amount is the balance it must hold.
  */
-export function decideBeforeCancel(payment: Payment, state: PaymentState | undefined): BeforeCancel {
+export function decideBeforeCancel(
+  payment: Payment,
+  state: PaymentState | undefined,
+): BeforeCancel {
   if (state === undefined) return { kind: "cancel", cancellable: payment.amount };
   if (state.status === "cancelled") return { kind: "alreadyCancelled" };
   if (state.cancellation === "requested") return { kind: "requested" };

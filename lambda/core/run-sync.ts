@@ -262,8 +262,7 @@ export async function runSync(config: SyncConfig, ports: SyncPorts): Promise<Run
       if (claim.leaseUntil > now() || orphanUids.has(claim.pgUid)) continue;
       const payment = payments.get(claim.pgUid);
       // PortOne lists only paid payments: a cancelled one is asked after by its id.
-      const status =
-        payment?.status ?? (await ports.gateway.paymentStatus?.(claim.pgUid))?.status;
+      const status = payment?.status ?? (await ports.gateway.paymentStatus?.(claim.pgUid))?.status;
       if (status === "cancelled") {
         const closed = await ports.ledger.closeExpiredClaim(
           claim.pgUid,

@@ -1,7 +1,7 @@
 import { fx, range } from "@fxts/core";
 import type { Payment } from "../core/model.ts";
 import { settle } from "../core/settle.ts";
-import { GatewayError, type ListOptions, ListingStopped } from "../ports/gateway.ts";
+import { GatewayError, ListingStopped, type ListOptions } from "../ports/gateway.ts";
 import { orderedPool } from "../util/ordered-pool.ts";
 
 export interface PageCount {
@@ -82,14 +82,4 @@ export async function* cursorPages<C>(
     if (next === undefined) return;
     cursor = next;
   }
-}
-
-/**
- * Every sub-window's pages, one sub-window after another; for a gateway that cannot page
- * a whole window (PortOne stops at an offset of 60,000).
- */
-export async function* concatPages(
-  parts: readonly (() => AsyncIterable<readonly Payment[]>)[],
-): AsyncGenerator<readonly Payment[]> {
-  for (const part of parts) yield* part();
 }

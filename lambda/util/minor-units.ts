@@ -65,7 +65,8 @@ export function currencyExponent(currency: string): number | undefined {
  */
 export function toMinorUnits(amount: unknown, currency: string): number | string {
   const exponent = currencyExponent(currency);
-  if (exponent === undefined) return `currency ${JSON.stringify(currency)} is not one paysync can place`;
+  if (exponent === undefined)
+    return `currency ${JSON.stringify(currency)} is not one paysync can place`;
   if (typeof amount !== "number" || !Number.isFinite(amount) || amount < 0) {
     return `amount must be a non-negative number, got ${JSON.stringify(amount)}`;
   }

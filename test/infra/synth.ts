@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Template } from "aws-cdk-lib/assertions";
 import {
@@ -51,11 +51,6 @@ export function validationViolations(assemblyDirectory: string): unknown[] {
     readFileSync(join(assemblyDirectory, "validation-report.json"), "utf8"),
   ) as { pluginReports: Array<{ violations?: unknown[] }> };
   return report.pluginReports.flatMap((plugin) => plugin.violations ?? []);
-}
-
-/** The bundled handler's files, by name. */
-export function assetFiles(assemblyDirectory: string, assetPath: string): string[] {
-  return readdirSync(join(assemblyDirectory, assetPath)).sort();
 }
 
 const ASSET_HASH = /[0-9a-f]{64}/g;

@@ -582,7 +582,9 @@ describe("a cancellation the gateway accepted and has not finished (REQUESTED)",
 
     // Any run, any time: the answer is "done, requested", and no gateway call is allowed.
     expect(
-      await ledger.claimCancel(claimRequest({ pgUid: "pg-r", runId: "run-b", now: T0 + 9 * LEASE_MS })),
+      await ledger.claimCancel(
+        claimRequest({ pgUid: "pg-r", runId: "run-b", now: T0 + 9 * LEASE_MS }),
+      ),
     ).toEqual({ kind: "done", state: "REQUESTED" });
     expect(await ledger.openClaims()).toEqual([
       expect.objectContaining({ pgUid: "pg-r", state: "REQUESTED", storeOrderId: "order-1" }),

@@ -51,9 +51,24 @@ const paid = (id: string, at = ago(60), extra: Record<string, unknown> = {}) => 
 const cancelled = (id: string) =>
   paid(id, ago(60), {
     status: "CANCELLED",
-    amount: { total: 15000, taxFree: 0, discount: 0, paid: 15000, cancelled: 15000, cancelledTaxFree: 0 },
+    amount: {
+      total: 15000,
+      taxFree: 0,
+      discount: 0,
+      paid: 15000,
+      cancelled: 15000,
+      cancelledTaxFree: 0,
+    },
     cancellations: [
-      { status: "SUCCEEDED", id: "c1", totalAmount: 15000, taxFreeAmount: 0, vatAmount: 0, reason: "r", requestedAt: ago(10) },
+      {
+        status: "SUCCEEDED",
+        id: "c1",
+        totalAmount: 15000,
+        taxFreeAmount: 0,
+        vatAmount: 0,
+        reason: "r",
+        requestedAt: ago(10),
+      },
     ],
     cancelledAt: ago(10),
   });
@@ -77,7 +92,10 @@ afterEach(async () => {
   stub = undefined;
 });
 
-async function gateway(answer: (request: StubRequest) => StubAnswer, settings: PortOneSettings = {}) {
+async function gateway(
+  answer: (request: StubRequest) => StubAnswer,
+  settings: PortOneSettings = {},
+) {
   stub = await startStub(answer);
   const http = createRetryingHttp({
     budget: createRequestBudget({ concurrency: 4, maxRps: 100_000 }),
@@ -109,12 +127,18 @@ function pagesOf(items: readonly Item[], reading = { fromInclusive: true, untilI
           (reading.untilInclusive ? at <= until : at < until)
         );
       })
-      .sort((a, b) => Date.parse(a.statusChangedAt) - Date.parse(b.statusChangedAt) || (a.id < b.id ? -1 : 1));
+      .sort(
+        (a, b) =>
+          Date.parse(a.statusChangedAt) - Date.parse(b.statusChangedAt) || (a.id < b.id ? -1 : 1),
+      );
     const start = page.number * page.size;
     const slice = matching.slice(start, start + page.size);
     return {
       status: 200,
-      body: { items: slice, page: { number: page.number, size: page.size, totalCount: slice.length } },
+      body: {
+        items: slice,
+        page: { number: page.number, size: page.size, totalCount: slice.length },
+      },
     };
   };
 }
@@ -129,7 +153,9 @@ async function runOver(
 ) {
   const portone = await gateway(
     (request) =>
-      request.method === "GET" && request.path === "/payments" ? pagesOf(items)(request) : handle(request),
+      request.method === "GET" && request.path === "/payments"
+        ? pagesOf(items)(request)
+        : handle(request),
     options.settings,
   );
   const ledger = options.ledger ?? new MemoryLedger();
@@ -213,7 +239,9 @@ describe("PortOne listing", () => {
       expect(uids).toHaveLength(count);
       expect(new Set(uids).size).toBe(count);
       const numbers = (stub?.requests ?? []).map((r) => listingOf(r).page);
-      expect(Math.max(...numbers.map((p) => (p.number + 1) * p.size))).toBeLessThanOrEqual(PORTONE_PAGING_LIMIT);
+      expect(Math.max(...numbers.map((p) => (p.number + 1) * p.size))).toBeLessThanOrEqual(
+        PORTONE_PAGING_LIMIT,
+      );
       await stub?.close();
       stub = undefined;
     }
@@ -221,13 +249,22 @@ describe("PortOne listing", () => {
 
   it("maps the store order id from orderName when configured", async () => {
     const portone = await gateway(pagesOf([paid("pay_a")]), { orderIdField: "orderName" });
-    expect((await listAll(portone, { window: WINDOW, perPage: 10 }))[0]?.storeOrderId).toBe("order of pay_a");
+    expect((await listAll(portone, { window: WINDOW, perPage: 10 }))[0]?.storeOrderId).toBe(
+      "order of pay_a",
+    );
   });
 
   it("reads amounts as minor units in a currency it can place, and fails the run on one it cannot", async () => {
     const usd = paid("pay_usd", ago(60), {
       currency: "USD",
-      amount: { total: 72624, taxFree: 0, discount: 0, paid: 72624, cancelled: 0, cancelledTaxFree: 0 },
+      amount: {
+        total: 72624,
+        taxFree: 0,
+        discount: 0,
+        paid: 72624,
+        cancelled: 0,
+        cancelledTaxFree: 0,
+      },
     });
     const portone = await gateway(pagesOf([usd]));
     expect((await listAll(portone, { window: WINDOW, perPage: 10 }))[0]?.amount).toBe(72624);
@@ -237,8 +274,12 @@ describe("PortOne listing", () => {
   });
 
   it("fails for good on 401 UNAUTHORIZED, naming PG_API_KEY", async () => {
-    const portone = await gateway(() => error(401, "UNAUTHORIZED", "인증 정보가 올바르지 않습니다."));
-    const failure = await listAll(portone, { window: WINDOW, perPage: 10 }).catch((e: unknown) => e);
+    const portone = await gateway(() =>
+      error(401, "UNAUTHORIZED", "인증 정보가 올바르지 않습니다."),
+    );
+    const failure = await listAll(portone, { window: WINDOW, perPage: 10 }).catch(
+      (e: unknown) => e,
+    );
     expect(failure).toBeInstanceOf(GatewayCredentialError);
     expect((failure as Error).message).toContain("PG_API_KEY");
   });
@@ -251,7 +292,20 @@ describe("PortOne: the lookup and the cancel", () => {
       (r) =>
         r.method === "GET"
           ? { status: 200, body: paid("pay_a") }
-          : { status: 200, body: { cancellation: { status: "SUCCEEDED", id: "c1", totalAmount: 15000, taxFreeAmount: 0, vatAmount: 0, reason: "r", requestedAt: ago(0) } } },
+          : {
+              status: 200,
+              body: {
+                cancellation: {
+                  status: "SUCCEEDED",
+                  id: "c1",
+                  totalAmount: 15000,
+                  taxFreeAmount: 0,
+                  vatAmount: 0,
+                  reason: "r",
+                  requestedAt: ago(0),
+                },
+              },
+            },
       { settings: { storeId: "store-1" } },
     );
     expect(report.cancelled).toEqual(["pay_a"]);
@@ -259,7 +313,9 @@ describe("PortOne: the lookup and the cancel", () => {
     expect(lookup?.query.get("storeId")).toBe("store-1");
     const [post] = posts();
     expect(post?.path).toBe("/payments/pay_a/cancel");
-    expect(post?.headers["idempotency-key"]).toBe(`"${ledger.records.get("pay_a")?.idempotencyKey}"`);
+    expect(post?.headers["idempotency-key"]).toBe(
+      `"${ledger.records.get("pay_a")?.idempotencyKey}"`,
+    );
     expect(JSON.parse(post?.body ?? "")).toEqual({
       storeId: "store-1",
       reason: defaultSyncConfig.cancelReason,
@@ -269,12 +325,32 @@ describe("PortOne: the lookup and the cancel", () => {
 
   it("a discounted payment: the cancellable balance is amount.total − amount.cancelled, not what was paid", async () => {
     const discounted = paid("pay_d", ago(60), {
-      amount: { total: 10000, taxFree: 0, discount: 1000, paid: 9000, cancelled: 0, cancelledTaxFree: 0 },
+      amount: {
+        total: 10000,
+        taxFree: 0,
+        discount: 1000,
+        paid: 9000,
+        cancelled: 0,
+        cancelledTaxFree: 0,
+      },
     });
     const { report } = await runOver([discounted], (r) =>
       r.method === "GET"
         ? { status: 200, body: discounted }
-        : { status: 200, body: { cancellation: { status: "SUCCEEDED", id: "c", totalAmount: 10000, taxFreeAmount: 0, vatAmount: 0, reason: "r", requestedAt: ago(0) } } },
+        : {
+            status: 200,
+            body: {
+              cancellation: {
+                status: "SUCCEEDED",
+                id: "c",
+                totalAmount: 10000,
+                taxFreeAmount: 0,
+                vatAmount: 0,
+                reason: "r",
+                requestedAt: ago(0),
+              },
+            },
+          },
     );
     expect(report.cancelled).toEqual(["pay_d"]);
     expect(JSON.parse(posts()[0]?.body ?? "")).toMatchObject({ currentCancellableAmount: 10000 });
@@ -283,8 +359,26 @@ describe("PortOne: the lookup and the cancel", () => {
   it("never posts for a payment PortOne has cancelled, partly cancelled or paid into a virtual account", async () => {
     const cases = [
       [cancelled("pay_a"), { alreadyCancelled: 1 }],
-      [paid("pay_a", ago(60), { status: "PARTIAL_CANCELLED", amount: { total: 15000, taxFree: 0, discount: 0, paid: 15000, cancelled: 5000, cancelledTaxFree: 0 } }), { cancelFailed: 1 }],
-      [paid("pay_a", ago(60), { method: { type: "PaymentMethodVirtualAccount", accountNumber: "123" } }), { cancelFailed: 1 }],
+      [
+        paid("pay_a", ago(60), {
+          status: "PARTIAL_CANCELLED",
+          amount: {
+            total: 15000,
+            taxFree: 0,
+            discount: 0,
+            paid: 15000,
+            cancelled: 5000,
+            cancelledTaxFree: 0,
+          },
+        }),
+        { cancelFailed: 1 },
+      ],
+      [
+        paid("pay_a", ago(60), {
+          method: { type: "PaymentMethodVirtualAccount", accountNumber: "123" },
+        }),
+        { cancelFailed: 1 },
+      ],
     ] as const;
     for (const [state, counts] of cases) {
       const { report } = await runOver([paid("pay_a")], () => ({ status: 200, body: state }));
@@ -296,7 +390,15 @@ describe("PortOne: the lookup and the cancel", () => {
   });
 
   it("a REQUESTED cancellation counts as cancelled, stays REQUESTED, is never sent again, and a later lookup closes it", async () => {
-    const requested = { status: "REQUESTED", id: "c1", totalAmount: 15000, taxFreeAmount: 0, vatAmount: 0, reason: "r", requestedAt: ago(0) };
+    const requested = {
+      status: "REQUESTED",
+      id: "c1",
+      totalAmount: 15000,
+      taxFreeAmount: 0,
+      vatAmount: 0,
+      reason: "r",
+      requestedAt: ago(0),
+    };
     let state: unknown = paid("pay_a");
     const handle = (r: StubRequest): StubAnswer => {
       if (r.method === "GET") return { status: 200, body: state };
@@ -323,7 +425,15 @@ describe("PortOne: the lookup and the cancel", () => {
   });
 
   it("a REQUESTED cancellation that fails later raises CANCEL_FAILED", async () => {
-    const requested = { status: "REQUESTED", id: "c1", totalAmount: 15000, taxFreeAmount: 0, vatAmount: 0, reason: "r", requestedAt: ago(0) };
+    const requested = {
+      status: "REQUESTED",
+      id: "c1",
+      totalAmount: 15000,
+      taxFreeAmount: 0,
+      vatAmount: 0,
+      reason: "r",
+      requestedAt: ago(0),
+    };
     let state: unknown = paid("pay_a");
     const handle = (r: StubRequest): StubAnswer => {
       if (r.method === "GET") return { status: 200, body: state };
@@ -332,24 +442,65 @@ describe("PortOne: the lookup and the cancel", () => {
     const first = await runOver([paid("pay_a")], handle);
     expect(first.ledger.records.get("pay_a")?.state).toBe("REQUESTED");
     await stub?.close();
-    state = paid("pay_a", ago(60), { cancellations: [{ ...requested, status: "FAILED", reason: "bank refused" }] });
+    state = paid("pay_a", ago(60), {
+      cancellations: [{ ...requested, status: "FAILED", reason: "bank refused" }],
+    });
     const later = await runOver([], handle, { ledger: first.ledger });
     expect(later.ledger.records.get("pay_a")?.state).toBe("FAILED");
     expect(later.report.findings).toContainEqual(
-      expect.objectContaining({ kind: "CANCEL_FAILED", pgUid: "pay_a", reason: expect.stringContaining("failed") }),
+      expect.objectContaining({
+        kind: "CANCEL_FAILED",
+        pgUid: "pay_a",
+        reason: expect.stringContaining("failed"),
+      }),
     );
     expect(later.report.counts.cancelFailed).toBe(1);
   });
 
   it("answers FAILED, refusals and PG_PROVIDER as PortOne describes them", async () => {
     const cases: [StubAnswer, RegExp][] = [
-      [{ status: 200, body: { cancellation: { status: "FAILED", id: "c", totalAmount: 15000, taxFreeAmount: 0, vatAmount: 0, reason: "r", requestedAt: ago(0) } } }, /CANCELLATION_FAILED/],
-      [error(409, "CANCEL_AMOUNT_EXCEEDS_CANCELLABLE_AMOUNT", "취소 금액이 취소 가능 금액을 초과합니다."), /CANCEL_AMOUNT_EXCEEDS_CANCELLABLE_AMOUNT.*취소 가능 금액/],
-      [error(409, "MAX_CANCEL_COUNT_REACHED", "최대 취소 횟수에 도달했습니다."), /MAX_CANCEL_COUNT_REACHED.*최대 취소 횟수/],
+      [
+        {
+          status: 200,
+          body: {
+            cancellation: {
+              status: "FAILED",
+              id: "c",
+              totalAmount: 15000,
+              taxFreeAmount: 0,
+              vatAmount: 0,
+              reason: "r",
+              requestedAt: ago(0),
+            },
+          },
+        },
+        /CANCELLATION_FAILED/,
+      ],
+      [
+        error(
+          409,
+          "CANCEL_AMOUNT_EXCEEDS_CANCELLABLE_AMOUNT",
+          "취소 금액이 취소 가능 금액을 초과합니다.",
+        ),
+        /CANCEL_AMOUNT_EXCEEDS_CANCELLABLE_AMOUNT.*취소 가능 금액/,
+      ],
+      [
+        error(409, "MAX_CANCEL_COUNT_REACHED", "최대 취소 횟수에 도달했습니다."),
+        /MAX_CANCEL_COUNT_REACHED.*최대 취소 횟수/,
+      ],
       [error(409, "PAYMENT_NOT_PAID", "결제가 완료되지 않았습니다."), /PAYMENT_NOT_PAID/],
-      [error(409, "CANCELLABLE_AMOUNT_CONSISTENCY_BROKEN"), /CANCELLABLE_AMOUNT_CONSISTENCY_BROKEN/],
-      [error(400, "CANCEL_TAX_AMOUNT_EXCEEDS_CANCELLABLE_TAX_AMOUNT", "과세 금액 초과"), /CANCEL_TAX_AMOUNT_EXCEEDS_CANCELLABLE_TAX_AMOUNT.*과세/],
-      [error(400, "NEGATIVE_PROMOTION_ADJUSTED_CANCEL_AMOUNT", "프로모션 조정 금액 음수"), /NEGATIVE_PROMOTION_ADJUSTED_CANCEL_AMOUNT/],
+      [
+        error(409, "CANCELLABLE_AMOUNT_CONSISTENCY_BROKEN"),
+        /CANCELLABLE_AMOUNT_CONSISTENCY_BROKEN/,
+      ],
+      [
+        error(400, "CANCEL_TAX_AMOUNT_EXCEEDS_CANCELLABLE_TAX_AMOUNT", "과세 금액 초과"),
+        /CANCEL_TAX_AMOUNT_EXCEEDS_CANCELLABLE_TAX_AMOUNT.*과세/,
+      ],
+      [
+        error(400, "NEGATIVE_PROMOTION_ADJUSTED_CANCEL_AMOUNT", "프로모션 조정 금액 음수"),
+        /NEGATIVE_PROMOTION_ADJUSTED_CANCEL_AMOUNT/,
+      ],
     ];
     for (const [answer, reason] of cases) {
       const { report, ledger } = await runOver([paid("pay_a")], (r) =>
@@ -365,7 +516,9 @@ describe("PortOne: the lookup and the cancel", () => {
 
   it("PAYMENT_ALREADY_CANCELLED means already cancelled", async () => {
     const { report } = await runOver([paid("pay_a")], (r) =>
-      r.method === "GET" ? { status: 200, body: paid("pay_a") } : error(409, "PAYMENT_ALREADY_CANCELLED"),
+      r.method === "GET"
+        ? { status: 200, body: paid("pay_a") }
+        : error(409, "PAYMENT_ALREADY_CANCELLED"),
     );
     expect(report.counts).toMatchObject({ alreadyCancelled: 1, cancelFailed: 0 });
   });
@@ -376,7 +529,20 @@ describe("PortOne: the lookup and the cancel", () => {
       if (r.method === "GET") return { status: 200, body: paid("pay_a") };
       return ++tries === 1
         ? error(409, "IDEMPOTENCY_OUTSTANDING_REQUEST")
-        : { status: 200, body: { cancellation: { status: "SUCCEEDED", id: "c", totalAmount: 15000, taxFreeAmount: 0, vatAmount: 0, reason: "r", requestedAt: ago(0) } } };
+        : {
+            status: 200,
+            body: {
+              cancellation: {
+                status: "SUCCEEDED",
+                id: "c",
+                totalAmount: 15000,
+                taxFreeAmount: 0,
+                vatAmount: 0,
+                reason: "r",
+                requestedAt: ago(0),
+              },
+            },
+          };
     });
     expect(report.cancelled).toEqual(["pay_a"]);
     const keys = posts().map((r) => r.headers["idempotency-key"]);
@@ -385,8 +551,12 @@ describe("PortOne: the lookup and the cancel", () => {
   });
 
   it("502 PG_PROVIDER: the same key within the claim's attempts, then CANCEL_FAILED naming pgCode and pgMessage", async () => {
-    const pgError = error(502, "PG_PROVIDER", "PG사에서 오류를 전달했습니다.", { pgCode: "E101", pgMessage: "카드사 응답 없음" });
-    const handle = (r: StubRequest): StubAnswer => (r.method === "GET" ? { status: 200, body: paid("pay_a") } : pgError);
+    const pgError = error(502, "PG_PROVIDER", "PG사에서 오류를 전달했습니다.", {
+      pgCode: "E101",
+      pgMessage: "카드사 응답 없음",
+    });
+    const handle = (r: StubRequest): StubAnswer =>
+      r.method === "GET" ? { status: 200, body: paid("pay_a") } : pgError;
     const ledger = new MemoryLedger();
     const config = { maxCancelAttempts: 2 };
     const first = await runOver([paid("pay_a")], handle, { ledger, config });
@@ -400,6 +570,10 @@ describe("PortOne: the lookup and the cancel", () => {
     expect(third.report.findings[0]?.reason).toMatch(/pgCode E101.*pgMessage 카드사 응답 없음/);
     expect(ledger.records.get("pay_a")?.state).toBe("FAILED");
     // Every attempt, in every run, carried the one key.
-    expect(new Set(stub?.requests.filter((r) => r.method === "POST").map((r) => r.headers["idempotency-key"])).size).toBeLessThanOrEqual(1);
+    expect(
+      new Set(
+        stub?.requests.filter((r) => r.method === "POST").map((r) => r.headers["idempotency-key"]),
+      ).size,
+    ).toBeLessThanOrEqual(1);
   });
 });

@@ -388,8 +388,7 @@ describe("reference gateway against malformed answers", () => {
 
   it("rejects a negative or string amount", async () => {
     await expectMalformed({ payments: [wirePayment({ amount: -1 })] }, page1);
-    await expectMalformed({ payments: [wirePayment({ amount: "15000" })] }, page1,
-    );
+    await expectMalformed({ payments: [wirePayment({ amount: "15000" })] }, page1);
   });
 
   it("rejects a payment without a pg_uid", async () => {
@@ -405,17 +404,13 @@ describe("reference gateway against malformed answers", () => {
       page1,
     );
     expect(error.message).toContain("paid_at");
-    await expectMalformed({ payments: [wirePayment({ paid_at: 1795478400000 })] }, page1,
-    );
+    await expectMalformed({ payments: [wirePayment({ paid_at: 1795478400000 })] }, page1);
   });
 
   it("rejects a missing store_order_id, currency or status", async () => {
-    await expectMalformed({ payments: [wirePayment({ store_order_id: null })] }, page1,
-    );
-    await expectMalformed({ payments: [wirePayment({ store_order_id: 1.5 })] }, page1,
-    );
-    await expectMalformed({ payments: [wirePayment({ currency: undefined })] }, page1,
-    );
+    await expectMalformed({ payments: [wirePayment({ store_order_id: null })] }, page1);
+    await expectMalformed({ payments: [wirePayment({ store_order_id: 1.5 })] }, page1);
+    await expectMalformed({ payments: [wirePayment({ currency: undefined })] }, page1);
     await expectMalformed({ payments: [wirePayment({ status: "" })] }, page1);
   });
 
@@ -426,8 +421,7 @@ describe("reference gateway against malformed answers", () => {
   });
 
   it("rejects a page count for a different per_page", async () => {
-    await expectMalformed({ total_pages: 1, total_count: 9, per_page: 50 }, count,
-    );
+    await expectMalformed({ total_pages: 1, total_count: 9, per_page: 50 }, count);
   });
 
   it("rejects a page count without a usable total_pages", async () => {

@@ -89,7 +89,8 @@ async function gateway(answer: (request: StubRequest) => StubAnswer) {
 function transactions(rows: readonly ReturnType<typeof tx>[], request: StubRequest): StubAnswer {
   const after = request.query.get("startingAfter");
   const start = after ? rows.findIndex((r) => r.transactionKey === after) + 1 : 0;
-  if (start === 0 && after) return error(400, "INVALID_TRANSACTION_KEY", "잘못된 페이징 키 입니다.");
+  if (start === 0 && after)
+    return error(400, "INVALID_TRANSACTION_KEY", "잘못된 페이징 키 입니다.");
   return { status: 200, body: rows.slice(start, start + Number(request.query.get("limit"))) };
 }
 
@@ -157,10 +158,7 @@ describe("Toss listing", () => {
     const toEdge = new Date(WINDOW.to + 9 * 3_600_000).toISOString().replace("Z", "+09:00");
     const toss = await gateway(() => ({
       status: 200,
-      body: [
-        tx("t1", "pay_in", "1", "DONE", kst(60)),
-        tx("t2", "pay_at_to", "2", "DONE", toEdge),
-      ],
+      body: [tx("t1", "pay_in", "1", "DONE", kst(60)), tx("t2", "pay_at_to", "2", "DONE", toEdge)],
     }));
     expect((await listAll(toss, { window: WINDOW, perPage: 10 })).map((p) => p.pgUid)).toEqual([
       "pay_in",
@@ -173,7 +171,11 @@ describe("Toss listing", () => {
       tx("t2", "pay_va_gone", "11", "CANCELED", kst(105), { method: "가상계좌", amount: 0 }),
       tx("t3", "pay_aborted", "12", "ABORTED", kst(100)),
       tx("t4", "pay_expired", "13", "EXPIRED", kst(95), { method: "가상계좌" }),
-      tx("t5", "pay_usd", "14", "DONE", kst(90), { currency: "USD", amount: 726.24, mId: "shop_us" }),
+      tx("t5", "pay_usd", "14", "DONE", kst(90), {
+        currency: "USD",
+        amount: 726.24,
+        mId: "shop_us",
+      }),
       tx("t6", "pay_part", "15", "DONE", kst(85)),
       tx("t7", "pay_part", "15", "PARTIAL_CANCELED", kst(80), { amount: 3000 }),
       tx("t8", "pay_kept", "16", "DONE", kst(75), { mId: "shop_kr" }),
@@ -270,7 +272,10 @@ describe("Toss: the lookup before each cancel decides", () => {
     const usd = { currency: "USD", totalAmount: 726.24, balanceAmount: 726.24 };
     const { report } = await runOver(
       [tx("t1", "pay_usd", "1", "DONE", kst(60), { currency: "USD", amount: 726.24 })],
-      (r) => ({ status: 200, body: payment("pay_usd", r.method === "GET" ? "DONE" : "CANCELED", usd) }),
+      (r) => ({
+        status: 200,
+        body: payment("pay_usd", r.method === "GET" ? "DONE" : "CANCELED", usd),
+      }),
     );
     expect(report.cancelled).toEqual(["pay_usd"]);
     expect(JSON.parse(posts()[0]?.body ?? "")).toMatchObject({ refundableAmount: 726.24 });
@@ -289,16 +294,13 @@ describe("Toss: the lookup before each cancel decides", () => {
 
   it("a deposited virtual-account payment: no cancel request, FAILED in the ledger, a CANCEL_FAILED naming refundReceiveAccount", async () => {
     const rows = [tx("t1", "pay_va", "1", "DONE", kst(60), { method: "가상계좌" })];
-    const { report, ledger } = await runOver(
-      rows,
-      () => ({
-        status: 200,
-        body: payment("pay_va", "DONE", {
-          method: "가상계좌",
-          virtualAccount: { accountNumber: "X6516", bank: "20", refundStatus: "NONE" },
-        }),
+    const { report, ledger } = await runOver(rows, () => ({
+      status: 200,
+      body: payment("pay_va", "DONE", {
+        method: "가상계좌",
+        virtualAccount: { accountNumber: "X6516", bank: "20", refundStatus: "NONE" },
       }),
-    );
+    }));
     expect(posts()).toEqual([]);
     expect(report.counts.cancelFailed).toBe(1);
     expect(report.findings).toContainEqual(
@@ -354,7 +356,9 @@ describe("Toss: answers to the cancel", () => {
 
   it("ALREADY_CANCELED_PAYMENT and ALREADY_REFUND_PAYMENT mean already cancelled", async () => {
     for (const code of ["ALREADY_CANCELED_PAYMENT", "ALREADY_REFUND_PAYMENT"]) {
-      const { report, ledger } = await runOver(orphan, (r) => lookupDone(r, () => error(400, code)));
+      const { report, ledger } = await runOver(orphan, (r) =>
+        lookupDone(r, () => error(400, code)),
+      );
       expect(report.counts).toMatchObject({ alreadyCancelled: 1, cancelFailed: 0 });
       expect(ledger.records.get("pay_a")?.state).toBe("ALREADY_CANCELLED");
       await stub?.close();
@@ -413,13 +417,17 @@ describe("Toss: answers to the cancel", () => {
 
   it("a refused refund account is CANCEL_FAILED with a reason an operator can act on", async () => {
     const { report } = await runOver(orphan, (r) =>
-      lookupDone(r, () => error(400, "INVALID_REFUND_ACCOUNT_INFO", "환불 계좌번호와 예금주명이 일치하지 않습니다.")),
+      lookupDone(r, () =>
+        error(400, "INVALID_REFUND_ACCOUNT_INFO", "환불 계좌번호와 예금주명이 일치하지 않습니다."),
+      ),
     );
     expect(report.findings[0]?.reason).toMatch(/refundReceiveAccount/);
   });
 
   it("401 UNAUTHORIZED_KEY at a cancel: the run fails naming PG_API_KEY, no CANCEL_FAILED, no further cancel", async () => {
-    const rows = ["a", "b", "c", "d"].map((id, i) => tx(`t${i}`, `pay_${id}`, id, "DONE", kst(60 - i)));
+    const rows = ["a", "b", "c", "d"].map((id, i) =>
+      tx(`t${i}`, `pay_${id}`, id, "DONE", kst(60 - i)),
+    );
     let refusedAt: number | undefined;
     const { report, ledger } = await runOver(
       rows,

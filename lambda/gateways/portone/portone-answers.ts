@@ -54,7 +54,11 @@ function openCancellation(
   const cancellations = list.map((c, i) => object(c, `${where}.cancellations[${i}]`));
   if (cancellations.some((c) => c.status === "REQUESTED")) return { cancellation: "requested" };
   const latest = cancellations
-    .map((c) => ({ status: c.status, at: typeof c.requestedAt === "string" ? c.requestedAt : "", reason: c.reason }))
+    .map((c) => ({
+      status: c.status,
+      at: typeof c.requestedAt === "string" ? c.requestedAt : "",
+      reason: c.reason,
+    }))
     .sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0))
     .at(-1);
   if (latest?.status !== "FAILED") return {};
@@ -94,15 +98,23 @@ export function portOnePaymentState(value: unknown, pgUid: string): PaymentState
 export function portOneCancelAnswer(answer: HttpAnswer): CancelOutcome {
   const type = stringField(answer.json, "type");
   if (answer.status === 200) {
-    const cancellation = object(object(answer.json, "cancel answer").cancellation, "cancel answer.cancellation");
+    const cancellation = object(
+      object(answer.json, "cancel answer").cancellation,
+      "cancel answer.cancellation",
+    );
     const state = text(cancellation, "status", "cancel answer.cancellation");
     if (state === "SUCCEEDED") return { kind: "cancelled" };
     // Accepted, finished later (e.g. a bank refund): contracts §7 counts it as cancelled.
     if (state === "REQUESTED") return { kind: "requested" };
     const reason = typeof cancellation.reason === "string" ? `: ${cancellation.reason}` : "";
-    return { kind: "rejected", code: `CANCELLATION_${state}`, message: `PortOne did not cancel${reason}` };
+    return {
+      kind: "rejected",
+      code: `CANCELLATION_${state}`,
+      message: `PortOne did not cancel${reason}`,
+    };
   }
-  if (answer.status === 409 && type === "PAYMENT_ALREADY_CANCELLED") return { kind: "already_cancelled" };
+  if (answer.status === 409 && type === "PAYMENT_ALREADY_CANCELLED")
+    return { kind: "already_cancelled" };
   return {
     kind: "rejected",
     code: type ?? `HTTP_${answer.status}`,

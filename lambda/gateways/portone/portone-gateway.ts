@@ -123,14 +123,19 @@ export function createPortOneGateway(options: PortOneGatewayOptions): Gateway {
     if (!Array.isArray(json.items)) throw malformed(`payments page ${page} without items`);
     if (json.items.length > size)
       throw malformed(`payments page ${page} holds more than its size ${size}`);
-    const items = json.items.map((item, i) => parseListed(item, `payments page ${page} items[${i}]`));
+    const items = json.items.map((item, i) =>
+      parseListed(item, `payments page ${page} items[${i}]`),
+    );
     const inWindow = items.filter(
       (item) =>
         item.changedAt >= cursor.from &&
         item.changedAt < query.window.to &&
         !(item.changedAt === cursor.from && cursor.seenAtFrom.has(item.payment.pgUid)),
     );
-    return { payments: inWindow.map((item) => item.payment), next: nextCursor(cursor, items, size) };
+    return {
+      payments: inWindow.map((item) => item.payment),
+      next: nextCursor(cursor, items, size),
+    };
   }
 
   /** `undefined` after a short page; else the next page, or a restart at the last time seen. */
@@ -165,8 +170,7 @@ export function createPortOneGateway(options: PortOneGatewayOptions): Gateway {
   return {
     listWindow(query: PageQuery, listing: ListOptions) {
       return cursorPages<ListCursor>(
-        (cursor, page) =>
-          listPage(query, cursor ?? startAt(query.window.from, new Set()), page),
+        (cursor, page) => listPage(query, cursor ?? startAt(query.window.from, new Set()), page),
         listing,
       );
     },

@@ -18,7 +18,6 @@ import {
 import { isCount, isObject, malformed } from "../json-shapes.ts";
 import { cursorPages, numberedPages, type PageCount } from "../paging.ts";
 
-
 export interface ReferenceGatewayOptions {
   readonly baseUrl: string;
   readonly apiKey: string;

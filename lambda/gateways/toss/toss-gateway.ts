@@ -10,7 +10,7 @@ import type {
 import type { RetryingHttp } from "../http/retrying-http.ts";
 import { instant, malformed, object, text } from "../json-shapes.ts";
 import { cursorPages } from "../paging.ts";
-import { fromTossAmount, toTossAmount, tossCancelAnswer, tossRefused } from "./toss-answers.ts";
+import { fromTossAmount, tossCancelAnswer, tossRefused, toTossAmount } from "./toss-answers.ts";
 
 /**
  * Toss Payments v1. Toss lists *transactions*: an approval and each cancellation are
