@@ -2,7 +2,7 @@ import type { CancelOutcome } from "../../ports/gateway.ts";
 import { GatewayError } from "../../ports/gateway.ts";
 import { currencyExponent, toMinorUnits } from "../../util/minor-units.ts";
 import { errorCode, errorMessage, type HttpAnswer } from "../http/retrying-http.ts";
-import { malformed } from "../json-shapes.ts";
+import { isObject, malformed } from "../json-shapes.ts";
 
 /**
  * Toss gives amounts in major units: `726.24` for US dollars, `15000` for won. paysync
@@ -48,9 +48,15 @@ const NEEDS_REFUND_ACCOUNT = new Set([
 ]);
 
 /** Toss's final answer to a full cancel. Transient ones never get here (see the descriptor). */
-export function tossCancelAnswer(answer: HttpAnswer): CancelOutcome {
+export function tossCancelAnswer(answer: HttpAnswer, pgUid: string): CancelOutcome {
   const code = errorCode(answer.json);
-  if (answer.status === 200) return { kind: "cancelled" };
+  if (answer.status === 200) {
+    // The answer is the Payment object: one for another payment is not ours to record.
+    const key = isObject(answer.json) ? answer.json.paymentKey : undefined;
+    if (key !== undefined && key !== pgUid)
+      throw malformed(`cancel of ${pgUid} answered for ${String(key)}`);
+    return { kind: "cancelled" };
+  }
   if (code !== undefined && ALREADY_CANCELLED.has(code)) return { kind: "already_cancelled" };
   const message = errorMessage(answer.json) ?? `cancel answered ${answer.status}`;
   if (code !== undefined && NEEDS_REFUND_ACCOUNT.has(code)) {

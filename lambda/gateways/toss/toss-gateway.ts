@@ -154,7 +154,7 @@ export function createTossGateway(options: TossGatewayOptions): Gateway {
           refundableAmount: toTossAmount(request.cancellable, request.currency),
         }),
       });
-      return tossCancelAnswer(answer);
+      return tossCancelAnswer(answer, request.pgUid);
     },
   };
 }
