@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { defaultSyncConfig, type SyncConfig } from "../../lambda/core/config.ts";
+import { cancelIdempotencyKey } from "../../lambda/core/idempotency-key.ts";
 import { runSync } from "../../lambda/core/run-sync.ts";
 import { createRetryingHttp } from "../../lambda/gateways/http/retrying-http.ts";
 import { portOneDescriptor } from "../../lambda/gateways/portone/descriptor.ts";
@@ -11,7 +12,10 @@ import {
 import { GatewayCredentialError } from "../../lambda/ports/gateway.ts";
 import { createRequestBudget } from "../../lambda/util/request-budget.ts";
 import { listAll, listPages } from "../support/gateway-calls.ts";
-import { MemoryLedger, MemoryOrderStore } from "../support/memory-ports.ts";
+import {
+  type RealStoreAndLedger,
+  useRealStoreAndLedger,
+} from "../support/real-store-and-ledger.ts";
 import { type StubAnswer, type StubRequest, startStub } from "../support/stub-server.ts";
 
 /**
@@ -26,6 +30,10 @@ const WINDOW = { from: NOW - 7200_000, to: NOW - 1800_000 };
 const iso = (ms: number) => new Date(ms).toISOString();
 const ago = (minutes: number) => iso(NOW - minutes * 60_000);
 
+/** The store's order ids are numbers: each payment's orderName is one, derived from its id. */
+const orderNameOf = (id: string) =>
+  String(1000 + [...id].reduce((n, c) => (n * 31 + c.charCodeAt(0)) % 1_000_000, 0));
+
 /** A PaidPayment with the fields the schema requires. */
 const paid = (id: string, at = ago(60), extra: Record<string, unknown> = {}) => ({
   status: "PAID",
@@ -35,7 +43,7 @@ const paid = (id: string, at = ago(60), extra: Record<string, unknown> = {}) => 
   storeId: "store-1",
   channel: { type: "LIVE", pgProvider: "TOSSPAYMENTS", pgMerchantId: "tosspayments" },
   version: "V2",
-  orderName: `order of ${id}`,
+  orderName: orderNameOf(id),
   amount: { total: 15000, taxFree: 0, discount: 0, paid: 15000, cancelled: 0, cancelledTaxFree: 0 },
   currency: "KRW",
   customer: {},
@@ -85,6 +93,8 @@ const error = (status: number, type: string, message = type, extra = {}): StubAn
   status,
   body: { type, message, ...extra },
 });
+
+const real = useRealStoreAndLedger();
 
 let stub: Awaited<ReturnType<typeof startStub>> | undefined;
 afterEach(async () => {
@@ -149,21 +159,25 @@ const posts = () => stub?.requests.filter((r) => r.method === "POST") ?? [];
 async function runOver(
   items: readonly Item[],
   handle: (request: StubRequest) => StubAnswer,
-  options: { config?: Partial<SyncConfig>; ledger?: MemoryLedger; settings?: PortOneSettings } = {},
+  options: {
+    config?: Partial<SyncConfig>;
+    ports?: RealStoreAndLedger;
+    settings?: PortOneSettings;
+  } = {},
 ) {
   const portone = await gateway(
     (request) =>
       request.method === "GET" && request.path === "/payments"
         ? pagesOf(items)(request)
         : handle(request),
-    options.settings,
+    { orderIdField: "orderName", ...options.settings },
   );
-  const ledger = options.ledger ?? new MemoryLedger();
+  const ports = options.ports ?? (await real.fresh());
   const report = await runSync(
     { ...defaultSyncConfig, pageSize: 10, ...options.config },
-    { gateway: portone, orders: new MemoryOrderStore([]), ledger, now: () => NOW },
+    { gateway: portone, orders: ports.orders, ledger: ports.ledger, now: () => NOW },
   );
-  return { report, ledger };
+  return { report, ports, stateOf: ports.stateOf };
 }
 
 describe("PortOne listing", () => {
@@ -250,7 +264,7 @@ describe("PortOne listing", () => {
   it("maps the store order id from orderName when configured", async () => {
     const portone = await gateway(pagesOf([paid("pay_a")]), { orderIdField: "orderName" });
     expect((await listAll(portone, { window: WINDOW, perPage: 10 }))[0]?.storeOrderId).toBe(
-      "order of pay_a",
+      orderNameOf("pay_a"),
     );
   });
 
@@ -287,7 +301,7 @@ describe("PortOne listing", () => {
 
 describe("PortOne: the lookup and the cancel", () => {
   it("looks up with ?storeId=, then sends storeId, reason, currentCancellableAmount and a quoted key", async () => {
-    const { report, ledger } = await runOver(
+    const { report } = await runOver(
       [paid("pay_a")],
       (r) =>
         r.method === "GET"
@@ -313,9 +327,7 @@ describe("PortOne: the lookup and the cancel", () => {
     expect(lookup?.query.get("storeId")).toBe("store-1");
     const [post] = posts();
     expect(post?.path).toBe("/payments/pay_a/cancel");
-    expect(post?.headers["idempotency-key"]).toBe(
-      `"${ledger.records.get("pay_a")?.idempotencyKey}"`,
-    );
+    expect(post?.headers["idempotency-key"]).toBe(`"${cancelIdempotencyKey("pay_a")}"`);
     expect(JSON.parse(post?.body ?? "")).toEqual({
       storeId: "store-1",
       reason: defaultSyncConfig.cancelReason,
@@ -408,19 +420,19 @@ describe("PortOne: the lookup and the cancel", () => {
     const first = await runOver([paid("pay_a")], handle);
     expect(first.report.cancelled).toEqual(["pay_a"]);
     expect(first.report.counts.cancelled).toBe(1);
-    expect(first.ledger.records.get("pay_a")?.state).toBe("REQUESTED");
+    expect(await first.stateOf("pay_a")).toBe("REQUESTED");
     await stub?.close();
 
     // Still under way: the payment is still listed as paid, nothing is sent.
-    const second = await runOver([paid("pay_a")], handle, { ledger: first.ledger });
+    const second = await runOver([paid("pay_a")], handle, { ports: first.ports });
     expect(posts()).toEqual([]);
-    expect(second.ledger.records.get("pay_a")?.state).toBe("REQUESTED");
+    expect(await second.stateOf("pay_a")).toBe("REQUESTED");
     await stub?.close();
 
     // Finished: the lookup shows it cancelled, and the ledger closes it.
     state = cancelled("pay_a");
-    const third = await runOver([], handle, { ledger: first.ledger });
-    expect(third.ledger.records.get("pay_a")?.state).toBe("CANCELLED");
+    const third = await runOver([], handle, { ports: first.ports });
+    expect(await third.stateOf("pay_a")).toBe("CANCELLED");
     expect(posts()).toEqual([]);
   });
 
@@ -440,13 +452,13 @@ describe("PortOne: the lookup and the cancel", () => {
       return { status: 200, body: { cancellation: requested } };
     };
     const first = await runOver([paid("pay_a")], handle);
-    expect(first.ledger.records.get("pay_a")?.state).toBe("REQUESTED");
+    expect(await first.stateOf("pay_a")).toBe("REQUESTED");
     await stub?.close();
     state = paid("pay_a", ago(60), {
       cancellations: [{ ...requested, status: "FAILED", reason: "bank refused" }],
     });
-    const later = await runOver([], handle, { ledger: first.ledger });
-    expect(later.ledger.records.get("pay_a")?.state).toBe("FAILED");
+    const later = await runOver([], handle, { ports: first.ports });
+    expect(await later.stateOf("pay_a")).toBe("FAILED");
     expect(later.report.findings).toContainEqual(
       expect.objectContaining({
         kind: "CANCEL_FAILED",
@@ -503,12 +515,12 @@ describe("PortOne: the lookup and the cancel", () => {
       ],
     ];
     for (const [answer, reason] of cases) {
-      const { report, ledger } = await runOver([paid("pay_a")], (r) =>
+      const { report, stateOf } = await runOver([paid("pay_a")], (r) =>
         r.method === "GET" ? { status: 200, body: paid("pay_a") } : answer,
       );
       expect(report.counts.cancelFailed).toBe(1);
       expect(report.findings[0]?.reason).toMatch(reason);
-      expect(ledger.records.get("pay_a")?.state).toBe("FAILED");
+      expect(await stateOf("pay_a")).toBe("FAILED");
       await stub?.close();
       stub = undefined;
     }
@@ -557,18 +569,18 @@ describe("PortOne: the lookup and the cancel", () => {
     });
     const handle = (r: StubRequest): StubAnswer =>
       r.method === "GET" ? { status: 200, body: paid("pay_a") } : pgError;
-    const ledger = new MemoryLedger();
+    const ports = await real.fresh();
     const config = { maxCancelAttempts: 2 };
-    const first = await runOver([paid("pay_a")], handle, { ledger, config });
+    const first = await runOver([paid("pay_a")], handle, { ports, config });
     expect(first.report.counts.cancelFailed).toBe(0);
     expect(first.report.errors[0]?.message).toMatch(/pgCode E101.*pgMessage 카드사 응답 없음/);
     await stub?.close();
-    await runOver([paid("pay_a")], handle, { ledger, config });
+    await runOver([paid("pay_a")], handle, { ports, config });
     await stub?.close();
-    const third = await runOver([paid("pay_a")], handle, { ledger, config });
+    const third = await runOver([paid("pay_a")], handle, { ports, config });
     expect(third.report.counts.cancelFailed).toBe(1);
     expect(third.report.findings[0]?.reason).toMatch(/pgCode E101.*pgMessage 카드사 응답 없음/);
-    expect(ledger.records.get("pay_a")?.state).toBe("FAILED");
+    expect(await ports.stateOf("pay_a")).toBe("FAILED");
     // Every attempt, in every run, carried the one key.
     expect(
       new Set(

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { defaultSyncConfig, type SyncConfig } from "../../lambda/core/config.ts";
+import { cancelIdempotencyKey } from "../../lambda/core/idempotency-key.ts";
 import { runSync } from "../../lambda/core/run-sync.ts";
 import { createRetryingHttp } from "../../lambda/gateways/http/retrying-http.ts";
 import { tossDescriptor } from "../../lambda/gateways/toss/descriptor.ts";
@@ -7,7 +8,7 @@ import { createTossGateway, tossLocalTime } from "../../lambda/gateways/toss/tos
 import { GatewayCredentialError, GatewayError } from "../../lambda/ports/gateway.ts";
 import { createRequestBudget } from "../../lambda/util/request-budget.ts";
 import { cancelOf, listAll, listPages } from "../support/gateway-calls.ts";
-import { MemoryLedger, MemoryOrderStore } from "../support/memory-ports.ts";
+import { useRealStoreAndLedger } from "../support/real-store-and-ledger.ts";
 import { type StubAnswer, type StubRequest, startStub } from "../support/stub-server.ts";
 
 /**
@@ -69,6 +70,8 @@ const error = (status: number, code: string, message = code): StubAnswer => ({
   body: { code, message },
 });
 
+const real = useRealStoreAndLedger();
+
 let stub: Awaited<ReturnType<typeof startStub>> | undefined;
 afterEach(async () => {
   await stub?.close();
@@ -105,17 +108,12 @@ async function runOver(
   const toss = await gateway((request) =>
     request.path === "/v1/transactions" ? transactions(rows, request) : handle(request),
   );
-  const ledger = new MemoryLedger();
+  const ports = await real.fresh(options.orders ?? []);
   const report = await runSync(
     { ...defaultSyncConfig, pageSize: 2, ...options.config },
-    {
-      gateway: toss,
-      orders: new MemoryOrderStore(options.orders ?? []),
-      ledger,
-      now: () => NOW,
-    },
+    { gateway: toss, orders: ports.orders, ledger: ports.ledger, now: () => NOW },
   );
-  return { report, ledger };
+  return { report, ledger: ports.ledger, orders: ports.orders, stateOf: ports.stateOf };
 }
 
 describe("Toss listing", () => {
@@ -252,7 +250,7 @@ describe("Toss: the lookup before each cancel decides", () => {
   const orphan = [tx("t1", "pay_a", "1", "DONE", kst(60))];
 
   it("DONE with balanceAmount equal to totalAmount: posts cancelReason, refundableAmount and the Idempotency-Key", async () => {
-    const { report, ledger } = await runOver(orphan, (r) => ({
+    const { report } = await runOver(orphan, (r) => ({
       status: 200,
       body: payment("pay_a", r.method === "GET" ? "DONE" : "CANCELED"),
     }));
@@ -261,7 +259,7 @@ describe("Toss: the lookup before each cancel decides", () => {
     const [lookup, post] = (stub?.requests ?? []).filter((r) => r.path !== "/v1/transactions");
     expect([lookup?.method, lookup?.path]).toEqual(["GET", "/v1/payments/pay_a"]);
     expect([post?.method, post?.path]).toEqual(["POST", "/v1/payments/pay_a/cancel"]);
-    expect(post?.headers["idempotency-key"]).toBe(ledger.records.get("pay_a")?.idempotencyKey);
+    expect(post?.headers["idempotency-key"]).toBe(cancelIdempotencyKey("pay_a"));
     expect(JSON.parse(post?.body ?? "")).toEqual({
       cancelReason: defaultSyncConfig.cancelReason,
       refundableAmount: 10000,
@@ -282,19 +280,19 @@ describe("Toss: the lookup before each cancel decides", () => {
   });
 
   it("CANCELED at the lookup: already cancelled, nothing posted", async () => {
-    const { report, ledger } = await runOver(orphan, () => ({
+    const { report, stateOf } = await runOver(orphan, () => ({
       status: 200,
       body: payment("pay_a", "CANCELED"),
     }));
     expect(report.counts).toMatchObject({ alreadyCancelled: 1, cancelled: 0, cancelFailed: 0 });
     expect(report.cancelled).toEqual(["pay_a"]);
-    expect(ledger.records.get("pay_a")?.state).toBe("ALREADY_CANCELLED");
+    expect(await stateOf("pay_a")).toBe("ALREADY_CANCELLED");
     expect(posts()).toEqual([]);
   });
 
   it("a deposited virtual-account payment: no cancel request, FAILED in the ledger, a CANCEL_FAILED naming refundReceiveAccount", async () => {
     const rows = [tx("t1", "pay_va", "1", "DONE", kst(60), { method: "가상계좌" })];
-    const { report, ledger } = await runOver(rows, () => ({
+    const { report, ledger, orders, stateOf } = await runOver(rows, () => ({
       status: 200,
       body: payment("pay_va", "DONE", {
         method: "가상계좌",
@@ -310,7 +308,7 @@ describe("Toss: the lookup before each cancel decides", () => {
         reason: expect.stringContaining("refundReceiveAccount"),
       }),
     );
-    expect(ledger.records.get("pay_va")?.state).toBe("FAILED");
+    expect(await stateOf("pay_va")).toBe("FAILED");
     // The next run does not ask again: the ledger answers "failed earlier".
     await stub?.close();
     const toss = await gateway((r) =>
@@ -318,7 +316,7 @@ describe("Toss: the lookup before each cancel decides", () => {
     );
     const again = await runSync(
       { ...defaultSyncConfig, pageSize: 2 },
-      { gateway: toss, orders: new MemoryOrderStore([]), ledger, now: () => NOW },
+      { gateway: toss, orders, ledger, now: () => NOW },
     );
     expect(again.counts.cancelFailed).toBe(1);
     expect(stub?.requests.filter((r) => r.path !== "/v1/transactions")).toEqual([]);
@@ -356,11 +354,11 @@ describe("Toss: answers to the cancel", () => {
 
   it("ALREADY_CANCELED_PAYMENT and ALREADY_REFUND_PAYMENT mean already cancelled", async () => {
     for (const code of ["ALREADY_CANCELED_PAYMENT", "ALREADY_REFUND_PAYMENT"]) {
-      const { report, ledger } = await runOver(orphan, (r) =>
+      const { report, stateOf } = await runOver(orphan, (r) =>
         lookupDone(r, () => error(400, code)),
       );
       expect(report.counts).toMatchObject({ alreadyCancelled: 1, cancelFailed: 0 });
-      expect(ledger.records.get("pay_a")?.state).toBe("ALREADY_CANCELLED");
+      expect(await stateOf("pay_a")).toBe("ALREADY_CANCELLED");
       await stub?.close();
       stub = undefined;
     }
@@ -384,13 +382,13 @@ describe("Toss: answers to the cancel", () => {
   });
 
   it("403 FORBIDDEN_CONSECUTIVE_REQUEST every time: left to a later run, never a permanent failure", async () => {
-    const { report, ledger } = await runOver(orphan, (r) =>
+    const { report, stateOf } = await runOver(orphan, (r) =>
       lookupDone(r, () => error(403, "FORBIDDEN_CONSECUTIVE_REQUEST")),
     );
     expect(report.status).toBe("FAILED");
     expect(report.counts.cancelFailed).toBe(0);
     expect(report.findings).toEqual([]);
-    expect(ledger.records.get("pay_a")?.state).toBe("CLAIMED");
+    expect(await stateOf("pay_a")).toBe("CLAIMED");
   }, 15_000);
 
   it("retries 409 IDEMPOTENT_REQUEST_PROCESSING with the same key", async () => {
@@ -426,10 +424,10 @@ describe("Toss: answers to the cancel", () => {
 
   it("401 UNAUTHORIZED_KEY at a cancel: the run fails naming PG_API_KEY, no CANCEL_FAILED, no further cancel", async () => {
     const rows = ["a", "b", "c", "d"].map((id, i) =>
-      tx(`t${i}`, `pay_${id}`, id, "DONE", kst(60 - i)),
+      tx(`t${i}`, `pay_${id}`, String(i + 1), "DONE", kst(60 - i)),
     );
     let refusedAt: number | undefined;
-    const { report, ledger } = await runOver(
+    const { report, stateOf } = await runOver(
       rows,
       (r) => {
         if (r.method === "GET")
@@ -448,8 +446,8 @@ describe("Toss: answers to the cancel", () => {
     expect(refusedAt).toBeDefined();
     expect(posts().length).toBeLessThanOrEqual(2);
     for (const id of ["a", "b", "c", "d"]) {
-      expect(ledger.records.get(`pay_${id}`)?.state ?? "NONE").not.toBe("FAILED");
+      expect(await stateOf(`pay_${id}`)).not.toBe("FAILED");
     }
-    expect(ledger.records.get("pay_a")?.state).toBe("CLAIMED");
+    expect(await stateOf("pay_a")).toBe("CLAIMED");
   });
 });
