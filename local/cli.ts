@@ -11,6 +11,9 @@ import { openRunEnvironment, type RunEnvironment } from "./run-environment.ts";
 import { runEvery } from "./scheduler.ts";
 import { formatSummary } from "./summary.ts";
 
+/** Signals this soon after the first are the same Ctrl-C (contracts §5). */
+const SAME_STOP_REQUEST_MS = 2_000;
+
 export const EXIT_USAGE = 64;
 
 interface Invocation {
@@ -87,18 +90,26 @@ export async function main(
   }
   const logger = createConsoleLogger();
   const stop = new AbortController();
-  let signals = 0;
+  let firstSignalAt: number | undefined;
   const onSignal = (signal: NodeJS.Signals) => {
-    signals++;
-    if (signals > 1) {
-      logger.warn(
-        "second signal: exiting now; the ledger lets the next run finish any claim in flight",
-        { signal },
-      );
-      process.exit(130);
+    const now = Date.now();
+    if (firstSignalAt === undefined) {
+      firstSignalAt = now;
+      logger.info("stopping after the run in flight", { signal });
+      stop.abort();
+      return;
     }
-    logger.info("stopping after the run in flight", { signal });
-    stop.abort();
+    // One Ctrl-C reaches us twice: from the terminal (the whole process group) and again
+    // from npm forwarding it to its child (contracts §5). That is one request to stop.
+    if (now - firstSignalAt <= SAME_STOP_REQUEST_MS) {
+      logger.debug("the same request to stop, delivered again", { signal });
+      return;
+    }
+    logger.warn(
+      "second signal: exiting now; the ledger lets the next run finish any claim in flight",
+      { signal },
+    );
+    process.exit(130);
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
