@@ -26,6 +26,15 @@ function toAmount(value: unknown, id: string): number {
   return n;
 }
 
+/** PostgreSQL's SQLSTATE for a write inside a READ ONLY transaction. */
+const READ_ONLY_SQL_TRANSACTION = "25006";
+
+const messageOf = (cause: unknown): string =>
+  cause instanceof Error ? cause.message : String(cause);
+
+const sqlState = (cause: unknown): unknown =>
+  typeof cause === "object" && cause !== null ? (cause as { code?: unknown }).code : undefined;
+
 export function parseOrderRow(row: Record<string, unknown>): PaidOrder {
   const { id, amount, pg_uid } = row;
   if ((typeof id !== "string" && typeof id !== "number" && typeof id !== "bigint") || id === "") {
@@ -56,15 +65,37 @@ export function createPostgresOrderStore(options: PostgresOrderStoreOptions): Po
   return {
     async paidOrders(ids: readonly string[]): Promise<PaidOrder[]> {
       if (ids.length === 0) return [];
-      let result: pg.QueryResult<Record<string, unknown>>;
+      let client: pg.PoolClient;
       try {
-        // Unnamed statement: named prepared statements collide on a shared PGlite session.
-        result = await pool.query<Record<string, unknown>>(sql, [ids]);
+        client = await pool.connect();
       } catch (cause) {
-        const message = cause instanceof Error ? cause.message : String(cause);
-        throw new StoreError(`order lookup failed: ${message}`);
+        throw new StoreError(`order lookup failed: ${messageOf(cause)}`);
       }
-      return result.rows.map(parseOrderRow);
+      let broken: Error | undefined;
+      try {
+        // Each lookup in a transaction of its own that the database holds read-only, so a
+        // STORE_ORDERS_SQL that writes fails instead of changing the store. Not a session
+        // setting: PGlite serves every client from one session, and it would leak to them.
+        await client.query("BEGIN READ ONLY");
+        // Unnamed statement: named prepared statements collide on a shared PGlite session.
+        const result = await client.query<Record<string, unknown>>(sql, [ids]);
+        await client.query("COMMIT");
+        return result.rows.map(parseOrderRow);
+      } catch (cause) {
+        await client.query("ROLLBACK").catch((error: unknown) => {
+          broken = error instanceof Error ? error : new Error(String(error));
+        });
+        if (cause instanceof StoreError) throw cause;
+        if (sqlState(cause) === READ_ONLY_SQL_TRANSACTION) {
+          throw new StoreError(
+            `STORE_ORDERS_SQL tried to write, and paysync only reads the store (the lookup runs in a read-only transaction): ${messageOf(cause)}`,
+          );
+        }
+        throw new StoreError(`order lookup failed: ${messageOf(cause)}`);
+      } finally {
+        // A connection that could not even roll back is dropped, not reused.
+        client.release(broken);
+      }
     },
     close: () => pool.end(),
   };

@@ -18,6 +18,7 @@ import {
   type TimeWindow,
 } from "./model.ts";
 import { DeadlineReached, readWindow } from "./read-window.ts";
+import { type Recheck, recheckOrphans } from "./recheck-orphans.ts";
 import { buildReport, REPORT_LIST_LIMIT } from "./report.ts";
 import { settle } from "./settle.ts";
 import { scheduledWindow } from "./window.ts";
@@ -186,16 +187,39 @@ export async function runSync(config: SyncConfig, ports: SyncPorts): Promise<Run
       return "SUCCEEDED";
     }
 
+    let rechecked: Recheck;
     try {
-      await closeStaleClaims(openClaims, verdict.watched, orphans);
-      for (const finding of flagged) await ports.ledger.recordFinding(finding, runId, now());
+      rechecked = await recheckOrphans(ports.orders, orphans, config.orderChunkSize);
+    } catch (error) {
+      tally.fail("store", error);
+      return "FAILED";
+    }
+    const paidMeanwhile = orphans.length - rechecked.orphans.length;
+    if (paidMeanwhile > 0) {
+      // Contracts §7: counted as what they are now, not as orphans.
+      tally.counts.orphans -= paidMeanwhile;
+      tally.counts.matched += rechecked.matched;
+      tally.counts.mismatches += rechecked.mismatches.length;
+      tally.findings.push(...rechecked.mismatches);
+      log("info", "orders paid while the window was read: not cancelled", {
+        pgUids: orphans
+          .filter((payment) => !rechecked.orphans.includes(payment))
+          .map((payment) => payment.pgUid),
+      });
+    }
+
+    try {
+      await closeStaleClaims(openClaims, verdict.watched, rechecked.orphans);
+      for (const finding of [...flagged, ...rechecked.mismatches]) {
+        await ports.ledger.recordFinding(finding, runId, now());
+      }
     } catch (error) {
       // A ledger that cannot take a finding cannot be trusted with a claim either.
       tally.fail("ledger", error);
       return "FAILED";
     }
 
-    await cancelAll(orphans);
+    await cancelAll(rechecked.orphans);
     if (tally.lockLost) tally.fail("lock", "lost the run lock to another run; stopped cancelling");
     if (tally.errors.length > 0) return "FAILED";
     return tally.deadlineReached ? "PARTIAL" : "SUCCEEDED";

@@ -81,7 +81,48 @@ describe("runSync over the seed", () => {
   it("looks orders up in chunks of ORDER_CHUNK_SIZE", async () => {
     const { ports, store } = setup();
     await runSync(config({ orderChunkSize: 4 }), ports);
-    expect(store.calls.map((c) => c.length)).toEqual([4, 4, 1]);
+    // The window's nine orders, then the four orphans' orders again right before the claims.
+    expect(store.calls.map((c) => c.length)).toEqual([4, 4, 1, 4]);
+  });
+});
+
+describe("runSync re-checks the orphans' orders right before cancelling", () => {
+  it("leaves an orphan whose order got paid meanwhile, and counts it matched or mismatched", async () => {
+    const { ports, store, gateway } = setup();
+    const original = store.paidOrders.bind(store);
+    let lookups = 0;
+    // The window's three lookups see the seed; by the re-check, orders 2 and 4 were paid.
+    store.paidOrders = async (ids) => {
+      const found = await original(ids);
+      if (++lookups <= 3) return found;
+      return [
+        ...found,
+        ...ids.flatMap((id) =>
+          id === "2" ? [{ id, amount: 15000 }] : id === "4" ? [{ id, amount: 999 }] : [],
+        ),
+      ];
+    };
+    const report = await runSync(config({ orderChunkSize: 4 }), ports);
+    expect(report.status).toBe("SUCCEEDED");
+    expect(gateway.cancelCalls.map((c) => c.pgUid)).toEqual(["PG16", "PG19"]);
+    expect(report.counts).toMatchObject({ orphans: 2, cancelled: 2, matched: 5, mismatches: 2 });
+    expect(report.findings).toContainEqual(
+      expect.objectContaining({ kind: "AMOUNT_MISMATCH", pgUid: "PG14", orderAmount: 999 }),
+    );
+  });
+
+  it("fails the run before any cancel when the re-check cannot read the store", async () => {
+    const { ports, store, gateway } = setup();
+    const original = store.paidOrders.bind(store);
+    let lookups = 0;
+    store.paidOrders = async (ids) => {
+      if (++lookups > 3) throw new Error("store went away");
+      return original(ids);
+    };
+    const report = await runSync(config({ orderChunkSize: 4 }), ports);
+    expect(report.status).toBe("FAILED");
+    expect(report.errors[0]).toMatchObject({ stage: "store" });
+    expect(gateway.cancelCalls).toEqual([]);
   });
 });
 
@@ -112,7 +153,7 @@ describe("runSync classification edges", () => {
       { id: "43", amount: 100 },
     ];
     const { ports, gateway } = setup(payments, orders);
-    const report = await runSync(config(), ports);
+    const report = await runSync(config({ orderChunkSize: 4 }), ports);
     expect(report.cancelled).toEqual(["MISSING", "UNPAID"]);
     expect(report.counts).toMatchObject({ scanned: 3, matched: 1, orphans: 2, cancelled: 2 });
     expect(gateway.cancelCalls.map((c) => c.pgUid)).toEqual(["MISSING", "UNPAID"]);
@@ -134,7 +175,7 @@ describe("runSync classification edges", () => {
   it("flags two payments for one order as a duplicate and cancels neither", async () => {
     const payments = [payment("A", 1, 100, { paidAt: NOW - 70 * 60_000 }), payment("B", 1, 100)];
     const { ports, gateway } = setup(payments, [{ id: "1", amount: 100 }]);
-    const report = await runSync(config(), ports);
+    const report = await runSync(config({ orderChunkSize: 4 }), ports);
     expect(report.counts).toMatchObject({ matched: 1, duplicates: 1, orphans: 0 });
     expect(report.findings).toEqual([
       expect.objectContaining({ kind: "DUPLICATE_PAYMENT", pgUid: "B", otherPgUids: ["A"] }),
@@ -147,7 +188,7 @@ describe("runSync classification edges", () => {
       payment(uid, 1, 100, { paidAt: NOW - (70 - i) * 60_000 }),
     );
     const { ports } = setup(payments, [{ id: "1", amount: 100 }]);
-    const report = await runSync(config(), ports);
+    const report = await runSync(config({ orderChunkSize: 4 }), ports);
     expect(report.counts).toMatchObject({ matched: 1, duplicates: 2 });
     expect(report.findings).toEqual([
       expect.objectContaining({ pgUid: "B", otherPgUids: ["A", "C"] }),
@@ -177,7 +218,7 @@ describe("runSync money rules", () => {
   it("fails closed when a page fails: no order lookup, no cancel", async () => {
     const { ports, gateway, store } = setup();
     gateway.failPage = 2;
-    const report = await runSync(config(), ports);
+    const report = await runSync(config({ orderChunkSize: 4 }), ports);
     expect(report.status).toBe("FAILED");
     expect(report.errors[0]).toMatchObject({ stage: "gateway" });
     expect(store.calls).toEqual([]);
@@ -187,7 +228,7 @@ describe("runSync money rules", () => {
   it("fails closed when the store is down", async () => {
     const { ports, gateway, store } = setup();
     store.down = true;
-    const report = await runSync(config(), ports);
+    const report = await runSync(config({ orderChunkSize: 4 }), ports);
     expect(report.status).toBe("FAILED");
     expect(report.errors[0]).toMatchObject({ stage: "store" });
     expect(gateway.cancelCalls).toEqual([]);
@@ -232,7 +273,7 @@ describe("runSync money rules", () => {
   it("skips when another run holds the lock", async () => {
     const { ports, ledger, gateway } = setup();
     ledger.lock = { owner: "other", leaseUntil: NOW + 60_000 };
-    const report = await runSync(config(), ports);
+    const report = await runSync(config({ orderChunkSize: 4 }), ports);
     expect(report.status).toBe("SKIPPED_LOCKED");
     expect(gateway.pageCalls).toEqual([]);
   });
@@ -303,7 +344,7 @@ describe("runSync closes claims left open", () => {
       attempts: 1,
       idempotencyKey: cancelIdempotencyKey("PG12"),
     });
-    const report = await runSync(config(), ports);
+    const report = await runSync(config({ orderChunkSize: 4 }), ports);
     expect(ledger.records.get("PG12")?.state).toBe("CANCELLED");
     expect(report.cancelled).toEqual(["PG14", "PG16", "PG19"]);
     expect(gateway.cancelCalls.map((c) => c.pgUid)).not.toContain("PG12");
@@ -325,7 +366,7 @@ describe("runSync closes claims left open", () => {
       attempts: 1,
       idempotencyKey: cancelIdempotencyKey("PG15"),
     });
-    const report = await runSync(config(), ports);
+    const report = await runSync(config({ orderChunkSize: 4 }), ports);
     expect(ledger.records.get("PG11")?.state).toBe("FAILED");
     expect(report.findings).toContainEqual(
       expect.objectContaining({ kind: "CANCEL_FAILED", pgUid: "PG11", storeOrderId: "1" }),
@@ -341,7 +382,7 @@ describe("runSync asks the gateway right before each cancel", () => {
     gateway.enableLookup((pgUid) =>
       pgUid === "PG14" ? new GatewayError("lookup timed out", true) : undefined,
     );
-    const report = await runSync(config(), ports);
+    const report = await runSync(config({ orderChunkSize: 4 }), ports);
     expect(report.status).toBe("FAILED");
     expect(gateway.cancelCalls.map((c) => c.pgUid)).not.toContain("PG14");
     expect(ledger.records.get("PG14")).toMatchObject({ state: "CLAIMED", leaseUntil: NOW });
@@ -352,7 +393,7 @@ describe("runSync asks the gateway right before each cancel", () => {
     const { ports, gateway, ledger } = setup();
     gateway.cancelAnswer = (request) =>
       request.pgUid === "PG12" ? { kind: "requested" } : undefined;
-    const report = await runSync(config(), ports);
+    const report = await runSync(config({ orderChunkSize: 4 }), ports);
     expect(report.cancelled).toContain("PG12");
     expect(report.counts.cancelled).toBe(4);
     expect(ledger.records.get("PG12")?.state).toBe("REQUESTED");
