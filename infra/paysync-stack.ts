@@ -8,7 +8,7 @@ import {
 } from "aws-cdk-lib";
 import { AttributeType, Billing, TableV2 } from "aws-cdk-lib/aws-dynamodb";
 import { SecurityGroup, Subnet, Vpc } from "aws-cdk-lib/aws-ec2";
-import { Rule, RuleTargetInput, Schedule } from "aws-cdk-lib/aws-events";
+import { EventBus, Rule, RuleTargetInput, Schedule } from "aws-cdk-lib/aws-events";
 import { LambdaFunction } from "aws-cdk-lib/aws-events-targets";
 import { ManagedPolicy, ServicePrincipal } from "aws-cdk-lib/aws-iam";
 import { Key } from "aws-cdk-lib/aws-kms";
@@ -39,13 +39,15 @@ const FAILED_RUN_RETRIES = 1;
 
 /**
  * paysync in one stack: the function, its two schedules, the DynamoDB ledger, the secrets, a
- * dead-letter queue, alarms to an SNS topic, and a dashboard.
+ * dead-letter queue, an event bus for the shop, alarms to an SNS topic, and a dashboard.
  */
 export class PaysyncStack extends Stack {
   readonly function: PaysyncFunction;
   readonly ledger: TableV2;
   readonly deadLetterQueue: Queue;
   readonly monitoring: RunMonitoring;
+  /** Where the shop hears of refunds, findings and runs (contracts §8). */
+  readonly eventBus: EventBus;
 
   constructor(scope: Construct, id: string, props: PaysyncStackProps) {
     super(scope, id, props);
@@ -80,6 +82,12 @@ export class PaysyncStack extends Stack {
       retentionPeriod: Duration.days(14),
     });
 
+    // A bus of paysync's own: the shop's rules subscribe to it, and paysync may put events on
+    // nothing else.
+    this.eventBus = new EventBus(this, "EventBus", {
+      description: "paysync: Payment Cancelled, Finding Raised and Run Finished",
+    });
+
     this.function = new PaysyncFunction(this, "Function", {
       description: "paysync: cancels gateway payments that have no paid order, exactly once",
       environment: {
@@ -89,6 +97,7 @@ export class PaysyncStack extends Stack {
         PG_API_KEY_SECRET_ARN: pgApiKey.secretArn,
         STORE_DATABASE_SECRET_ARN: storeDatabase.secretArn,
         LEDGER_TABLE: this.ledger.tableName,
+        EVENT_BUS_NAME: this.eventBus.eventBusName,
       },
       retryAttempts: FAILED_RUN_RETRIES,
       maxEventAge: MAX_EVENT_AGE,
@@ -99,6 +108,7 @@ export class PaysyncStack extends Stack {
     this.ledger.grantReadWriteData(this.function);
     pgApiKey.grantRead(this.function);
     storeDatabase.grantRead(this.function);
+    this.eventBus.grantPutEventsTo(this.function);
 
     const target = (input?: RuleTargetInput) =>
       new LambdaFunction(this.function, {
@@ -136,6 +146,8 @@ export class PaysyncStack extends Stack {
     new CfnOutput(this, "DeadLetterQueueUrl", { value: this.deadLetterQueue.queueUrl });
     new CfnOutput(this, "AlarmTopicArn", { value: alarmTopic.topicArn });
     new CfnOutput(this, "DashboardName", { value: this.monitoring.dashboard.dashboardName });
+    new CfnOutput(this, "EventBusName", { value: this.eventBus.eventBusName });
+    new CfnOutput(this, "EventBusArn", { value: this.eventBus.eventBusArn });
   }
 
   /**

@@ -1,6 +1,12 @@
 import type { Context } from "aws-lambda";
 import { runDeadline } from "./aws/deadline.ts";
-import { coreLogger, logger, publishRunFailure, publishRunMetrics } from "./aws/observability.ts";
+import {
+  coreLogger,
+  countingRaisedFindings,
+  logger,
+  publishRunFailure,
+  publishRunMetrics,
+} from "./aws/observability.ts";
 import { discardContainerPorts, portsForContainer } from "./aws/ports.ts";
 import { RunFailedError } from "./aws/run-failed-error.ts";
 import { type EnvConfig, readEnvConfig } from "./config/env-config.ts";
@@ -60,13 +66,15 @@ export async function handler(event: unknown, context: Context): Promise<RunRepo
 
   const runId = ulid(now);
   logger.appendKeys({ runId });
+  const findings = countingRaisedFindings(ports.events);
   try {
     const report = await runSync(config, {
       ...ports,
+      events: findings.events,
       logger: coreLogger(),
       newRunId: () => runId,
     }).catch(stop("run crashed", { failedRun: true }));
-    publishRunMetrics(report);
+    publishRunMetrics(report, findings.raised());
     if (report.status !== "FAILED") return report;
     logger.error("run failed", { report });
     await discardContainerPorts();

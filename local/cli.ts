@@ -1,3 +1,4 @@
+import { createLoggedEvents } from "../lambda/adapters/logged-events.ts";
 import { ConfigError, type EnvConfig, readEnvConfig } from "../lambda/config/env-config.ts";
 import type { SyncConfig } from "../lambda/core/config.ts";
 import { emptyCounts, type RunReport } from "../lambda/core/model.ts";
@@ -125,7 +126,8 @@ export async function main(
     return 1;
   }
   const { ports, sync, origins } = environmentHandle;
-  const runOnce = () => runSync(runConfig(sync, invocation), { ...ports, logger });
+  const events = ports.events ?? createLoggedEvents((line, fields) => logger.debug(line, fields));
+  const runOnce = () => runSync(runConfig(sync, invocation), { ...ports, events, logger });
 
   try {
     if (invocation.args.once) {

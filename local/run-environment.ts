@@ -1,10 +1,10 @@
-import { createGateway } from "../lambda/gateways/create-gateway.ts";
 import { createDynamoDbLedger } from "../lambda/adapters/dynamodb-ledger.ts";
 import { createDocumentClient, ensureLedgerTable } from "../lambda/adapters/ledger-table.ts";
 import { createPostgresOrderStore } from "../lambda/adapters/postgres-order-store.ts";
 import type { EnvConfig } from "../lambda/config/env-config.ts";
 import type { SyncConfig } from "../lambda/core/config.ts";
 import type { SyncPorts } from "../lambda/core/run-sync.ts";
+import { createGateway } from "../lambda/gateways/create-gateway.ts";
 import type { EmbeddedPostgres } from "./embedded/postgres.ts";
 import { SEED_ORDERS, SEED_PAGE_SIZE } from "./seed-data.ts";
 import {
@@ -22,7 +22,8 @@ export interface ServiceOrigins {
 }
 
 export interface RunEnvironment {
-  readonly ports: Pick<SyncPorts, "gateway" | "orders" | "ledger">;
+  /** `events` only when `EVENT_BUS_NAME` is set; the CLI logs what it would publish otherwise. */
+  readonly ports: Pick<SyncPorts, "gateway" | "orders" | "ledger" | "events">;
   /** The env's sync settings, adjusted for the embedded simulator. */
   readonly sync: SyncConfig;
   readonly origins: ServiceOrigins;
@@ -76,6 +77,14 @@ export async function openRunEnvironment(
     closers.push(async () => client.destroy());
     await ensureLedgerTable(client, env.ledgerTable);
 
+    // The EventBridge client loads only for a configured bus, like the embedded twins.
+    const events = env.eventBusName
+      ? await import("../lambda/adapters/eventbridge-events.ts").then((m) =>
+          m.eventsForBus(env.eventBusName),
+        )
+      : undefined;
+    if (events) closers.push(async () => events.close());
+
     const sync =
       simulator && !env.pageSizeSet ? { ...env.sync, pageSize: SEED_PAGE_SIZE } : env.sync;
     return {
@@ -91,6 +100,7 @@ export async function openRunEnvironment(
         }),
         orders,
         ledger: createDynamoDbLedger({ client: doc, tableName: env.ledgerTable }),
+        ...(events ? { events } : {}),
       },
       sync,
       origins: {

@@ -409,7 +409,11 @@ export const createDynamoDbLedger = ({ client, tableName }: DynamoDbLedgerOption
     );
   };
 
-  const recordFinding = async (finding: Finding, runId: string, now: number): Promise<void> => {
+  const recordFinding = async (
+    finding: Finding,
+    runId: string,
+    now: number,
+  ): Promise<{ raised: boolean }> => {
     const optional: Item = {
       pgAmount: finding.pgAmount,
       orderAmount: finding.orderAmount,
@@ -426,7 +430,7 @@ export const createDynamoDbLedger = ({ client, tableName }: DynamoDbLedgerOption
       ...Object.fromEntries(Object.entries(optional).filter(([, value]) => value !== undefined)),
     };
     const attributes = Object.keys(fields);
-    await client.send(
+    const { Attributes: before } = await client.send(
       new UpdateCommand({
         TableName: tableName,
         Key: findingKey(finding.pgUid, finding.kind),
@@ -434,8 +438,11 @@ export const createDynamoDbLedger = ({ client, tableName }: DynamoDbLedgerOption
         UpdateExpression: `${setExpression(attributes)}, #firstSeenAt = if_not_exists(#firstSeenAt, :lastSeenAt) ADD #seenCount :one`,
         ExpressionAttributeNames: names(...attributes, "firstSeenAt", "seenCount"),
         ExpressionAttributeValues: { ...placeholders(fields), ":one": 1 },
+        // The item as it was: one write both records the sighting and says if it is new.
+        ReturnValues: "ALL_OLD",
       }),
     );
+    return { raised: before?.firstSeenAt === undefined && before?.resolved === undefined };
   };
 
   const putLock = (runId: string, now: number, leaseMs: number): Promise<boolean> =>

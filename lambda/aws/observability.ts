@@ -1,6 +1,7 @@
 import { Logger as PowertoolsLogger } from "@aws-lambda-powertools/logger";
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
-import type { RunReport } from "../core/model.ts";
+import type { FindingKind, RunReport } from "../core/model.ts";
+import { type Events, noEvents } from "../ports/events.ts";
 import type { LogFields, Logger } from "../ports/logger.ts";
 import { METRICS_NAMESPACE, RUN_METRICS, SERVICE_NAME } from "./metric-names.ts";
 
@@ -36,19 +37,52 @@ export function coreLogger(target: PowertoolsLogger = logger): Logger {
 
 const flag = (on: boolean): number => (on ? 1 : 0);
 
+/** Findings raised for the first time in a run, by kind. */
+export type RaisedFindings = Readonly<Partial<Record<FindingKind, number>>>;
+
+/**
+ * The run's events port, counting the findings the core raises as it hands them over, so
+ * the finding metrics count each finding once per payment and kind, the first time it is
+ * seen, whatever the bus does with it.
+ */
+export function countingRaisedFindings(inner: Events = noEvents): {
+  events: Events;
+  raised: () => RaisedFindings;
+} {
+  const counts: Partial<Record<FindingKind, number>> = {};
+  return {
+    events: {
+      publish: (batch) => {
+        for (const event of batch) {
+          if (event.detailType === "Finding Raised") {
+            counts[event.detail.kind] = (counts[event.detail.kind] ?? 0) + 1;
+          }
+        }
+        return inner.publish(batch);
+      },
+    },
+    raised: () => ({ ...counts }),
+  };
+}
+
 /**
  * One EMF record per run. Every status flag is written on every run, as 0 or 1, so a sum over
  * a period counts runs and an alarm on "no success" sees zeros rather than gaps.
  */
-export function publishRunMetrics(report: RunReport, target: Metrics = metrics): void {
+export function publishRunMetrics(
+  report: RunReport,
+  raised: RaisedFindings,
+  target: Metrics = metrics,
+): void {
   const { counts, status } = report;
   const count = (name: string, value: number) => target.addMetric(name, MetricUnit.Count, value);
   count(RUN_METRICS.scanned, counts.scanned);
   count(RUN_METRICS.orphans, counts.orphans);
   count(RUN_METRICS.cancelled, counts.cancelled);
-  count(RUN_METRICS.cancelFailed, counts.cancelFailed);
-  count(RUN_METRICS.mismatches, counts.mismatches);
-  count(RUN_METRICS.duplicates, counts.duplicates);
+  // New findings only: a finding every run of its window sees again is not news.
+  count(RUN_METRICS.cancelFailed, raised.CANCEL_FAILED ?? 0);
+  count(RUN_METRICS.mismatches, raised.AMOUNT_MISMATCH ?? 0);
+  count(RUN_METRICS.duplicates, raised.DUPLICATE_PAYMENT ?? 0);
   count(RUN_METRICS.halted, flag(status === "HALTED"));
   count(RUN_METRICS.partial, flag(status === "PARTIAL"));
   count(RUN_METRICS.failed, flag(status === "FAILED"));

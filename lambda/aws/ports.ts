@@ -1,4 +1,5 @@
 import { createDynamoDbLedger } from "../adapters/dynamodb-ledger.ts";
+import { eventsForBus } from "../adapters/eventbridge-events.ts";
 import { createDocumentClient, ensureLedgerTable } from "../adapters/ledger-table.ts";
 import { createPostgresOrderStore } from "../adapters/postgres-order-store.ts";
 import { ConfigError, type EnvConfig } from "../config/env-config.ts";
@@ -6,7 +7,8 @@ import type { SyncPorts } from "../core/run-sync.ts";
 import { createGateway } from "../gateways/create-gateway.ts";
 import { type LoadSecretsOptions, loadSecrets } from "./secrets.ts";
 
-export interface ContainerPorts extends Pick<SyncPorts, "gateway" | "orders" | "ledger"> {
+export interface ContainerPorts
+  extends Pick<SyncPorts, "gateway" | "orders" | "ledger" | "events"> {
   close(): Promise<void>;
 }
 
@@ -32,8 +34,10 @@ export async function openPorts(
   const { client, doc } = createDocumentClient(
     config.dynamodbEndpoint === undefined ? {} : { endpoint: config.dynamodbEndpoint },
   );
+  const events = eventsForBus(config.eventBusName);
   const close = async () => {
     client.destroy();
+    events?.close();
     await orders.close().catch(() => {});
   };
   try {
@@ -54,6 +58,7 @@ export async function openPorts(
     }),
     orders,
     ledger: createDynamoDbLedger({ client: doc, tableName: config.ledgerTable }),
+    ...(events === undefined ? {} : { events }),
     close,
   };
 }

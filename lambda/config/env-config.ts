@@ -25,6 +25,8 @@ export interface EnvConfig {
   readonly storeOrdersSql?: string;
   readonly ledgerTable: string;
   readonly dynamodbEndpoint?: string;
+  /** Contracts §8: the bus for paysync's events; unset, nothing is published. */
+  readonly eventBusName?: string;
   readonly syncIntervalSeconds: number;
   readonly runDeadlineSeconds?: number;
   readonly sync: SyncConfig;
@@ -112,6 +114,15 @@ function readTableName(env: Env): string {
   return value;
 }
 
+function readEventBusName(env: Env): string | undefined {
+  const value = raw(env, "EVENT_BUS_NAME");
+  // A bus name, or its ARN (PutEvents takes either).
+  if (value !== undefined && !/^[A-Za-z0-9._\-/:]{1,1600}$/.test(value)) {
+    throw new ConfigError("EVENT_BUS_NAME", "must be an EventBridge bus name or ARN");
+  }
+  return value;
+}
+
 function readOrdersSql(env: Env): string | undefined {
   const value = raw(env, "STORE_ORDERS_SQL");
   if (value !== undefined && !/\$1\b/.test(value)) {
@@ -189,6 +200,7 @@ export function readEnvConfig(env: Env): EnvConfig {
     storeOrdersSql: readOrdersSql(env),
     ledgerTable: readTableName(env),
     dynamodbEndpoint: readUrl(env, "DYNAMODB_ENDPOINT", ["http:", "https:"]),
+    eventBusName: readEventBusName(env),
     syncIntervalSeconds: readInt(env, "SYNC_INTERVAL_SECONDS", 10, 1, DAY_SECONDS),
     runDeadlineSeconds,
     sync: {

@@ -8,10 +8,10 @@ import type { Payment } from "./model.ts";
 
 /** How one orphan ended in this run. */
 export type CancelResult =
-  | { readonly kind: "cancelled"; readonly pgUid: string }
+  | { readonly kind: "cancelled"; readonly pgUid: string; readonly payment: Payment }
   /** Accepted by the gateway, not finished (PortOne `REQUESTED`); reported as cancelled. */
-  | { readonly kind: "requested"; readonly pgUid: string }
-  | { readonly kind: "alreadyCancelled"; readonly pgUid: string }
+  | { readonly kind: "requested"; readonly pgUid: string; readonly payment: Payment }
+  | { readonly kind: "alreadyCancelled"; readonly pgUid: string; readonly payment: Payment }
   | { readonly kind: "failed"; readonly payment: Payment; readonly reason: string }
   /** Not finished now; the claim's lease runs out and a later run resumes with the same key. */
   | { readonly kind: "retryLater"; readonly pgUid: string; readonly reason: string }
@@ -145,16 +145,16 @@ async function record(
         amount: payment.amount,
         attempt,
       });
-      return { kind: "cancelled", pgUid };
+      return { kind: "cancelled", pgUid, payment };
     case "requested":
       // Kept open in the ledger: a later run's lookup learns how it ended.
       await ctx.ledger.completeCancel(pgUid, ctx.runId, "REQUESTED", ctx.now());
       ctx.logger.info("cancellation requested; the gateway finishes it later", { pgUid });
-      return { kind: "requested", pgUid };
+      return { kind: "requested", pgUid, payment };
     case "already_cancelled":
       await ctx.ledger.completeCancel(pgUid, ctx.runId, "ALREADY_CANCELLED", ctx.now());
       ctx.logger.info("already cancelled at the gateway", { pgUid });
-      return { kind: "alreadyCancelled", pgUid };
+      return { kind: "alreadyCancelled", pgUid, payment };
     case "rejected": {
       const reason = `gateway refused: ${outcome.code}: ${outcome.message}`;
       await ctx.ledger.completeCancel(pgUid, ctx.runId, "FAILED", ctx.now(), reason);

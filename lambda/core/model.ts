@@ -60,7 +60,15 @@ export interface RunCounts {
 }
 
 export interface RunError {
-  readonly stage: "config" | "lock" | "gateway" | "store" | "ledger" | "guard" | "deadline";
+  readonly stage:
+    | "config"
+    | "lock"
+    | "gateway"
+    | "store"
+    | "ledger"
+    | "guard"
+    | "deadline"
+    | "events";
   readonly message: string;
   readonly pgUid?: string;
 }

@@ -1,4 +1,5 @@
 import { fx } from "@fxts/core";
+import { type Events, noEvents, type PaysyncEvent } from "../ports/events.ts";
 import { type Gateway, GatewayCredentialError } from "../ports/gateway.ts";
 import type { Ledger, OpenClaim } from "../ports/ledger.ts";
 import { type Logger, silentLogger } from "../ports/logger.ts";
@@ -28,6 +29,8 @@ export interface SyncPorts {
   readonly gateway: Gateway;
   readonly orders: OrderStore;
   readonly ledger: Ledger;
+  /** What the shop hears (contracts §8); none by default. */
+  readonly events?: Events;
   readonly logger?: Logger;
   readonly now?: () => number;
   readonly newRunId?: (now: number) => string;
@@ -50,6 +53,8 @@ class RunTally {
   readonly cancelled: string[] = [];
   readonly findings: Finding[] = [];
   readonly errors: RunError[] = [];
+  /** Refunds and new findings, published once the run's outcome is settled. */
+  readonly events: PaysyncEvent[] = [];
   deadlineReached = false;
   lockLost = false;
   /** The gateway refused PG_API_KEY during the cancel step: no further cancel starts. */
@@ -89,7 +94,11 @@ export async function runSync(config: SyncConfig, ports: SyncPorts): Promise<Run
     dryRun: config.dryRun,
   });
 
+  const events = ports.events ?? noEvents;
   const status = await lockedRun();
+  // After the status is settled: a bus that refuses events never changes what the run did.
+  const unpublished = await publish(tally.events);
+  if (unpublished !== undefined) tally.errors.push(unpublished);
   const report = buildReport({
     runId,
     status,
@@ -102,6 +111,9 @@ export async function runSync(config: SyncConfig, ports: SyncPorts): Promise<Run
     findings: tally.findings,
     errors: tally.errors,
   });
+  const { cancelled: _cancelled, findings: _findings, ...finished } = report;
+  const finishedUnpublished = await publish([{ detailType: "Run Finished", detail: finished }]);
+  if (finishedUnpublished !== undefined) report.errors.push(finishedUnpublished);
   try {
     await ports.ledger.recordRun(
       report,
@@ -116,6 +128,35 @@ export async function runSync(config: SyncConfig, ports: SyncPorts): Promise<Run
     counts: report.counts,
   });
   return report;
+
+  /** The error, when the bus did not take them all; the run's effects stand either way. */
+  async function publish(batch: readonly PaysyncEvent[]): Promise<RunError | undefined> {
+    if (batch.length === 0) return undefined;
+    try {
+      await events.publish(batch);
+      return undefined;
+    } catch (error) {
+      log("error", "events not published; the run's effects stand", {
+        events: batch.length,
+        error: message(error),
+      });
+      return {
+        stage: "events",
+        message: `${batch.length} event(s) not published: ${message(error)}`,
+      };
+    }
+  }
+
+  /** Records a finding in the ledger, and raises it to the shop the first time only. */
+  async function keepFinding(finding: Finding): Promise<void> {
+    const { raised } = await ports.ledger.recordFinding(finding, runId, now());
+    if (raised) {
+      tally.events.push({
+        detailType: "Finding Raised",
+        detail: { ...finding, runId, at: new Date(now()).toISOString() },
+      });
+    }
+  }
 
   async function lockedRun(): Promise<RunStatus> {
     // A dry run writes no claim, so it needs no lock and never makes a real run skip.
@@ -210,9 +251,7 @@ export async function runSync(config: SyncConfig, ports: SyncPorts): Promise<Run
 
     try {
       await closeStaleClaims(openClaims, verdict.watched, rechecked.orphans);
-      for (const finding of [...flagged, ...rechecked.mismatches]) {
-        await ports.ledger.recordFinding(finding, runId, now());
-      }
+      for (const finding of [...flagged, ...rechecked.mismatches]) await keepFinding(finding);
     } catch (error) {
       // A ledger that cannot take a finding cannot be trusted with a claim either.
       tally.fail("ledger", error);
@@ -220,6 +259,14 @@ export async function runSync(config: SyncConfig, ports: SyncPorts): Promise<Run
     }
 
     await cancelAll(rechecked.orphans);
+    try {
+      // CANCEL_FAILED findings too: each is for a person, and is raised once.
+      for (const finding of tally.findings) {
+        if (finding.kind === "CANCEL_FAILED") await keepFinding(finding);
+      }
+    } catch (error) {
+      tally.fail("ledger", error);
+    }
     if (tally.lockLost) tally.fail("lock", "lost the run lock to another run; stopped cancelling");
     if (tally.errors.length > 0) return "FAILED";
     return tally.deadlineReached ? "PARTIAL" : "SUCCEEDED";
@@ -343,6 +390,15 @@ export async function runSync(config: SyncConfig, ports: SyncPorts): Promise<Run
     }
   }
 
+  /** Contracts §8: every payment in the `cancelled` list, so the shop stops waiting for it. */
+  function paymentCancelled(payment: Payment): void {
+    const { pgUid, storeOrderId, amount, currency } = payment;
+    tally.events.push({
+      detailType: "Payment Cancelled",
+      detail: { pgUid, storeOrderId, amount, currency, runId, at: new Date(now()).toISOString() },
+    });
+  }
+
   function cancelFailed(
     pgUid: string,
     storeOrderId: string,
@@ -405,10 +461,12 @@ export async function runSync(config: SyncConfig, ports: SyncPorts): Promise<Run
       case "requested":
         tally.counts.cancelled++;
         tally.cancelled.push(result.pgUid);
+        paymentCancelled(result.payment);
         break;
       case "alreadyCancelled":
         tally.counts.alreadyCancelled++;
         tally.cancelled.push(result.pgUid);
+        paymentCancelled(result.payment);
         break;
       case "failed":
         cancelFailed(

@@ -90,7 +90,11 @@ export interface Ledger {
     state: FinalCancelState,
     detail: string,
   ): Promise<boolean>;
-  recordFinding(finding: Finding, runId: string, now: number): Promise<void>;
+  /**
+   * Keeps a finding for a person. `raised` is true only the first time this payment and kind
+   * are recorded, and never once a person resolved it: later runs see it, and stay quiet.
+   */
+  recordFinding(finding: Finding, runId: string, now: number): Promise<{ raised: boolean }>;
   acquireRunLock(runId: string, now: number, leaseMs: number): Promise<LockResult>;
   releaseRunLock(runId: string): Promise<void>;
   recordRun(report: RunReport, expiresAtSeconds: number): Promise<void>;

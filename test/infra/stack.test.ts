@@ -75,6 +75,7 @@ describe("the function", () => {
           PG_PROVIDER: "reference",
           PG_BASE_URL: "https://pg.example.com",
           LEDGER_TABLE: ref(logicalId("AWS::DynamoDB::GlobalTable")),
+          EVENT_BUS_NAME: ref(logicalId("AWS::Events::EventBus")),
           PG_API_KEY_SECRET_ARN: ref(
             logicalId("AWS::SecretsManager::Secret", {
               Properties: { Description: Match.stringLikeRegexp("PG gateway API key") },
@@ -272,8 +273,17 @@ const actionsOf = (statement: Statement) =>
 const resourcesOf = (statement: Statement) =>
   Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource];
 
+describe("the event bus (contracts §8)", () => {
+  it("is paysync's own, named in the function's EVENT_BUS_NAME and in the stack's outputs", () => {
+    template.resourceCountIs("AWS::Events::EventBus", 1);
+    const bus = logicalId("AWS::Events::EventBus");
+    template.hasOutput("EventBusName", { Value: ref(bus) });
+    template.hasOutput("EventBusArn", { Value: { "Fn::GetAtt": [bus, "Arn"] } });
+  });
+});
+
 describe("least privilege", () => {
-  it("lets the function touch only its table, its secrets, its log group and its DLQ", () => {
+  it("lets the function touch only its table, its secrets, its bus, its log group and its DLQ", () => {
     const all = statements(template);
     const byService = (service: string) =>
       all.filter((s) => actionsOf(s).some((a) => a.startsWith(`${service}:`)));
@@ -295,8 +305,15 @@ describe("least privilege", () => {
       expect(resourcesOf(statement)).toHaveLength(2);
     }
 
+    const bus = logicalId("AWS::Events::EventBus");
+    const events = byService("events");
+    expect(events.map(actionsOf)).toEqual([["events:PutEvents"]]);
+    for (const statement of events) {
+      expect(resourcesOf(statement)).toEqual([{ "Fn::GetAtt": [bus, "Arn"] }]);
+    }
+
     const services = new Set(all.flatMap((s) => actionsOf(s).map((a) => a.split(":")[0])));
-    expect([...services].sort()).toEqual(["dynamodb", "logs", "secretsmanager", "sqs"]);
+    expect([...services].sort()).toEqual(["dynamodb", "events", "logs", "secretsmanager", "sqs"]);
     expect(all.every((s) => s.Effect === "Allow")).toBe(true);
     expect(all.flatMap(resourcesOf)).not.toContain("*");
     expect(JSON.stringify(all)).not.toMatch(/"Action":"[a-z0-9]+:\*"/);

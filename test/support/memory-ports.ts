@@ -111,6 +111,7 @@ type MutableRecord = { -readonly [K in keyof CancelRecord]: CancelRecord[K] } & 
 export class MemoryLedger implements Ledger {
   readonly records = new Map<string, MutableRecord>();
   readonly findings: Finding[] = [];
+  private readonly findingKeys = new Set<string>();
   readonly runs: RunReport[] = [];
   lock?: { owner: string; leaseUntil: number };
 
@@ -197,6 +198,10 @@ export class MemoryLedger implements Ledger {
 
   async recordFinding(finding: Finding) {
     this.findings.push(finding);
+    const key = `${finding.pgUid}#${finding.kind}`;
+    const raised = !this.findingKeys.has(key);
+    this.findingKeys.add(key);
+    return { raised };
   }
 
   async acquireRunLock(runId: string, now: number, leaseMs: number): Promise<LockResult> {
