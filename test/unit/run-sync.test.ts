@@ -3,6 +3,7 @@ import { defaultSyncConfig, type SyncConfig } from "../../lambda/core/config.ts"
 import { cancelIdempotencyKey } from "../../lambda/core/idempotency-key.ts";
 import type { Payment } from "../../lambda/core/model.ts";
 import { runSync } from "../../lambda/core/run-sync.ts";
+import type { PaysyncEvent } from "../../lambda/ports/events.ts";
 import { GatewayError } from "../../lambda/ports/gateway.ts";
 import { MemoryGateway, MemoryLedger, MemoryOrderStore } from "../support/memory-ports.ts";
 import { NOW, payment, seedOrders, seedPayments } from "../support/payments.ts";
@@ -411,5 +412,54 @@ describe("runSync asks the gateway right before each cancel", () => {
     gateway.enableLookup(() => ({ status: "paid", cancellable: 15000, refunded: 0 }));
     await runSync(config(), ports);
     expect(gateway.cancelCalls[0]).toMatchObject({ cancellable: 15000, currency: "KRW" });
+  });
+});
+
+describe("runSync tells the shop (contracts §8)", () => {
+  const recorder = () => {
+    const published: PaysyncEvent[] = [];
+    return {
+      published,
+      events: { publish: async (batch: readonly PaysyncEvent[]) => void published.push(...batch) },
+    };
+  };
+
+  it("publishes each refund, a finding the first time only, and every run", async () => {
+    const { ports } = setup();
+    const bus = recorder();
+    const first = await runSync(config(), { ...ports, events: bus.events });
+    const types = bus.published.map((e) => e.detailType);
+    expect(types.filter((t) => t === "Payment Cancelled")).toHaveLength(4);
+    expect(bus.published.filter((e) => e.detailType === "Finding Raised")).toEqual([
+      expect.objectContaining({
+        detail: expect.objectContaining({
+          kind: "AMOUNT_MISMATCH",
+          pgUid: "PG13",
+          runId: first.runId,
+        }),
+      }),
+    ]);
+    expect(types.at(-1)).toBe("Run Finished");
+
+    bus.published.length = 0;
+    const second = await runSync(config(), { ...ports, events: bus.events });
+    expect(second.findings).toContainEqual(expect.objectContaining({ kind: "AMOUNT_MISMATCH" }));
+    // Seen again, not news: no event, and nothing else but the run itself.
+    expect(bus.published.map((e) => e.detailType)).toEqual(["Run Finished"]);
+  });
+
+  it("a bus that refuses everything changes neither the cancellations nor the status", async () => {
+    const { ports, gateway } = setup();
+    const report = await runSync(config(), {
+      ...ports,
+      events: { publish: async () => Promise.reject(new Error("bus refused")) },
+    });
+    expect(report.status).toBe("SUCCEEDED");
+    expect(gateway.cancelCalls).toHaveLength(4);
+    expect(report.cancelled).toEqual(["PG12", "PG14", "PG16", "PG19"]);
+    expect(report.errors).toEqual([
+      expect.objectContaining({ stage: "events", message: expect.stringContaining("bus refused") }),
+      expect.objectContaining({ stage: "events" }),
+    ]);
   });
 });
