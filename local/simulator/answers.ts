@@ -4,7 +4,10 @@
 
 export interface ApiAnswer {
   readonly status: number;
-  /** JSON: an object for most answers, a list for some dialects' listings. */
+  /**
+   * JSON: an object for most answers, a list for some dialects' listings; `undefined` sends
+   * no body at all, as a gateway does for answers its documentation gives no body.
+   */
   readonly body: unknown;
   readonly headers?: Readonly<Record<string, string>>;
 }
@@ -22,6 +25,11 @@ export function errorAnswer(
 ): ApiAnswer {
   const answer = { status, body: { code, message } };
   return headers ? { ...answer, headers } : answer;
+}
+
+/** A status with no body (and no content type), e.g. a 503 from in front of the API. */
+export function emptyAnswer(status: number, headers?: Record<string, string>): ApiAnswer {
+  return headers ? { status, body: undefined, headers } : { status, body: undefined };
 }
 
 export function invalidRequest(message: string): ApiAnswer {

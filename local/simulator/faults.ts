@@ -2,7 +2,22 @@
 // which request fails, and how); the rate-based ones exist for soak runs and
 // draw from a seeded PRNG so that a failing run can be replayed.
 
-export type FaultAction = "503" | "429" | "drop-before" | "drop-after" | "500";
+/**
+ * Every action answers without effect, except `drop-after`. `provider-error` (Toss's `400
+ * PROVIDER_ERROR`) and `pg-provider` (PortOne's `502 PG_PROVIDER`) are one gateway's own
+ * transient answers; the simulator refuses them in a script for another dialect.
+ */
+export type FaultAction =
+  | "503"
+  | "429"
+  | "drop-before"
+  | "drop-after"
+  | "500"
+  | "provider-error"
+  | "pg-provider";
+
+/** The actions that are an answer, as opposed to a lost connection. */
+export type AnswerAction = Exclude<FaultAction, "drop-before" | "drop-after">;
 
 export interface FaultMatch {
   /** Case-insensitive HTTP method. */
@@ -33,15 +48,15 @@ export interface FaultOptions {
   seed?: number;
   /** Extra latency added to every response. */
   latencyMs?: number;
-  /** 503 UNAVAILABLE without effect. */
+  /** 503 without effect (each dialect's own body). */
   errorRate?: number;
-  /** 429 RATE_LIMITED with Retry-After, without effect. */
+  /** 429 with Retry-After, without effect. */
   rateLimit?: RateLimitFault;
   /** Socket destroyed without an answer and without effect. */
   dropBeforeEffectRate?: number;
   /** Cancel only: the cancel is applied and stored, then the socket destroyed. */
   dropAfterEffectRate?: number;
-  /** Page reads (GET /v1/payments) answered 500 INTERNAL: a count, or by page number. */
+  /** Page reads (listing requests) answered the dialect's 500: a count, or by page number. */
   failPageReads?: number | ((page: number) => boolean);
   /** Deterministic faults; the first entry that matches with times > 0 fires. */
   script?: readonly ScriptedFault[];
@@ -56,7 +71,7 @@ export interface FaultTarget {
 
 export type FaultDecision =
   | { kind: "none" }
-  | { kind: "answer"; action: "503" | "429" | "500"; retryAfterSeconds: number }
+  | { kind: "answer"; action: AnswerAction; retryAfterSeconds: number }
   | { kind: "drop-before" }
   | { kind: "drop-after" };
 

@@ -19,6 +19,11 @@ export function readBody(req: IncomingMessage, limitBytes: number): Promise<stri
 }
 
 export function sendAnswer(res: ServerResponse, answer: ApiAnswer): void {
+  if (answer.body === undefined) {
+    res.writeHead(answer.status, { ...answer.headers, "content-length": 0 });
+    res.end();
+    return;
+  }
   const payload = JSON.stringify(answer.body);
   res.writeHead(answer.status, {
     ...answer.headers,

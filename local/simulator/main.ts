@@ -2,6 +2,8 @@
 //   tsx local/simulator/main.ts [--port N] [--dataset file.json] [--latency-ms N]
 //                               [--per-page N] [--no-page-count] [--api-key KEY]
 //                               [--dialect reference|toss|portone]
+//                               [--consecutive-cancel-ms N] [--requested-finish-ms N]
+//                               [--store-id ID]
 import { parseArgs } from "node:util";
 import { loadDataset, seedPayments } from "./dataset.ts";
 import { type DialectName, type PgSimulatorOptions, startPgSimulator } from "./pg-simulator.ts";
@@ -25,6 +27,9 @@ function parseCli(argv: readonly string[]): CliOptions {
       "no-page-count": { type: "boolean" },
       "api-key": { type: "string" },
       dialect: { type: "string" },
+      "consecutive-cancel-ms": { type: "string" },
+      "requested-finish-ms": { type: "string" },
+      "store-id": { type: "string" },
     },
   });
   const dialect = DIALECT_NAMES.find((name) => name === (values.dialect ?? "reference"));
@@ -43,6 +48,16 @@ function parseCli(argv: readonly string[]): CliOptions {
     simulator.defaultPerPage = cliNumber("--per-page", values["per-page"]);
   }
   if (values["api-key"] !== undefined) simulator.apiKey = values["api-key"];
+  if (values["consecutive-cancel-ms"] !== undefined) {
+    simulator.consecutiveCancelMs = cliNumber(
+      "--consecutive-cancel-ms",
+      values["consecutive-cancel-ms"],
+    );
+  }
+  if (values["requested-finish-ms"] !== undefined) {
+    simulator.requestedFinishMs = cliNumber("--requested-finish-ms", values["requested-finish-ms"]);
+  }
+  if (values["store-id"] !== undefined) simulator.storeId = values["store-id"];
   return { simulator, source: values.dataset ?? "seed" };
 }
 

@@ -10,6 +10,7 @@ import {
   type Services,
   startServices,
 } from "../support/embedded.ts";
+import { OWN_TRANSIENT_FAULTS } from "../support/fault-harness.ts";
 
 /** The money rules through the real command, as an operator or the acceptance suite runs it. */
 
@@ -42,6 +43,11 @@ describe.each(DIALECTS)("the command against a %s gateway", (dialect) => {
         "429 with Retry-After",
         { script: [{ match: {}, action: "429", times: 3, retryAfterSeconds: 1 }] },
       ],
+      // The gateway's own "try again": Toss's 400 PROVIDER_ERROR, PortOne's 502 PG_PROVIDER.
+      ...OWN_TRANSIENT_FAULTS[dialect].map((action): [string, FaultOptions] => [
+        `${action} answers`,
+        { script: [{ match: { method: "POST" }, action, times: 4 }] },
+      ]),
     ];
     for (const [name, faults] of cases) {
       it(`${name}: exit 0, the exact cancelled set, one effect and one key per orphan`, async () => {

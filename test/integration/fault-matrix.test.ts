@@ -2,11 +2,12 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { RunReport } from "../../lambda/core/model.ts";
 import { type EmbeddedPostgres, startEmbeddedPostgres } from "../../local/embedded/postgres.ts";
 import { SEED_ORDERS } from "../../local/seed-data.ts";
-import type { FaultOptions } from "../../local/simulator/pg-simulator.ts";
+import type { DialectName, FaultOptions } from "../../local/simulator/pg-simulator.ts";
 import { DIALECTS, keysPerOrphan } from "../support/embedded.ts";
 import {
   closedAsCancelled,
   type FaultCase,
+  OWN_TRANSIENT_FAULTS,
   SEED_CANCELLED_STATES,
   SEED_ORPHANS,
   startFaultCase,
@@ -36,6 +37,13 @@ afterEach(async () => {
   fault = undefined;
 });
 
+/** Where each gateway's payment lookups live (`GET <prefix>{id}`). */
+const LOOKUP_PREFIX: Readonly<Record<DialectName, string>> = {
+  reference: "/v1/payments/",
+  toss: "/v1/payments/",
+  portone: "/payments/",
+};
+
 /** Runs as a scheduler would until a run succeeds; returns every report. */
 async function runUntilSucceeded(current: FaultCase, maxRuns = 4): Promise<RunReport[]> {
   const { ports, sync } = await current.open();
@@ -61,6 +69,17 @@ describe.each(DIALECTS)("faults against a %s gateway", (dialect) => {
       ],
       ["connections dropped before the effect", { dropBeforeEffectRate: 0.4, seed: 11 }],
       ["connections dropped after the cancel took effect", { dropAfterEffectRate: 0.5, seed: 3 }],
+      // The gateway's own "try again" (Toss 400 PROVIDER_ERROR, PortOne 502 PG_PROVIDER), on
+      // lookups and cancels alike.
+      ...OWN_TRANSIENT_FAULTS[dialect].map((action): [string, FaultOptions] => [
+        `${action} answers`,
+        {
+          script: [
+            { match: { method: "POST" }, action, times: 3 },
+            { match: { method: "GET", pathPrefix: LOOKUP_PREFIX[dialect] }, action, times: 2 },
+          ],
+        },
+      ]),
     ];
 
     for (const [name, faults] of cases) {
@@ -75,6 +94,7 @@ describe.each(DIALECTS)("faults against a %s gateway", (dialect) => {
         expect(await fault.openClaims()).toEqual([]);
         // Whatever was re-sent went out under one key per payment.
         expect(keysPerOrphan(fault.simulator)).toEqual(SEED_ORPHANS);
+        expect(fault.simulator.remainingScriptedFaults()).toBe(0);
       });
     }
 
@@ -88,7 +108,14 @@ describe.each(DIALECTS)("faults against a %s gateway", (dialect) => {
       );
       const reports = await runUntilSucceeded(fault);
       expect(reports).toHaveLength(1);
-      expect(fault.simulator.cancelRequests("PG14")).toHaveLength(3);
+      const requests = fault.simulator.cancelRequests("PG14");
+      // Toss refuses a re-send within a second of the previous cancel before looking at it
+      // (403 FORBIDDEN_CONSECUTIVE_REQUEST); the client waits that out and sends it again.
+      const consecutive = requests.filter((r) => r.errorCode === "FORBIDDEN_CONSECUTIVE_REQUEST");
+      const seen = requests.filter((r) => !consecutive.includes(r));
+      expect(seen.map((r) => r.status)).toEqual([0, 0, 200]);
+      if (dialect === "toss") expect(consecutive.length).toBeGreaterThan(0);
+      else expect(requests).toHaveLength(3);
       expect(fault.effective()).toEqual(SEED_ORPHANS);
     });
 

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { loadDataset, seedPayments } from "../../local/simulator/dataset.ts";
+import { loadDataset, parseDataset, seedPayments } from "../../local/simulator/dataset.ts";
 
 const VALID = {
   pg_uid: "PG1",
@@ -97,5 +97,58 @@ describe("loadDataset", () => {
     expect(() => loadDataset(join(tmpdir(), "definitely-missing-pg-sim.json"))).toThrow(
       /cannot read JSON/,
     );
+  });
+});
+
+describe("parseDataset: the optional fields", () => {
+  const VA = {
+    ...VALID,
+    method: "virtual_account",
+    requested_at: "2026-11-23T01:00:00+09:00",
+  };
+
+  it("keeps method, requested_at, discount, cancel_flow, cancelled_amount and cancelled_at", () => {
+    const full = [
+      { ...VA, discount: 100, cancel_flow: "requested" },
+      {
+        ...VALID,
+        pg_uid: "PG2",
+        status: "partial_cancelled",
+        cancelled_amount: 400,
+        cancelled_at: "2026-11-24T02:00:00+09:00",
+      },
+      { ...VA, pg_uid: "PG3", status: "cancelled", cancelled_amount: 0 },
+      { ...VA, pg_uid: "PG4", status: "waiting_for_deposit", cancel_flow: "requested_then_failed" },
+    ];
+    expect(parseDataset(full)).toEqual(full);
+  });
+
+  it("leaves absent optional fields absent, so old datasets read as before", () => {
+    expect(Object.keys(parseDataset([VALID])[0] ?? {}).sort()).toEqual(Object.keys(VALID).sort());
+  });
+
+  it.each([
+    ["method", { method: "cash" }, /must be one of "card", "virtual_account"/],
+    ["requested_at", { requested_at: "yesterday" }, /ISO-8601/],
+    ["requested_at", { requested_at: "2026-11-24T02:00:00+09:00" }, /must not be after paid_at/],
+    ["discount", { discount: -1 }, /non-negative integer/],
+    ["discount", { discount: 1001 }, /must not exceed amount 1000/],
+    ["cancel_flow", { cancel_flow: "later" }, /"requested", "requested_then_failed"/],
+    ["status", { status: "waiting_for_deposit" }, /needs method virtual_account/],
+    ["cancelled_amount", { status: "partial_cancelled" }, /required for partial_cancelled/],
+    ["cancelled_amount", { status: "partial_cancelled", cancelled_amount: 1000 }, /1\.\.999/],
+    ["cancelled_amount", { cancelled_amount: 10 }, /not allowed for status paid/],
+    ["cancelled_amount", { status: "cancelled", cancelled_amount: 0 }, /must be 1000/],
+    ["cancelled_at", { cancelled_at: "2026-11-24T02:00:00+09:00" }, /not allowed for status paid/],
+    [
+      "cancelled_at",
+      { status: "cancelled", cancelled_at: "2026-11-23T00:00:00+09:00" },
+      /must not be before paid_at/,
+    ],
+    ["amount", { amount: 10.5 }, /non-negative integer \(minor units\)/],
+  ])("names the bad field %s and says why", (field, patch, why) => {
+    const attempt = () => parseDataset([VALID, { ...VALID, pg_uid: "PG2", ...patch }]);
+    expect(attempt).toThrow(`payments[1].${field}`);
+    expect(attempt).toThrow(why);
   });
 });

@@ -95,3 +95,68 @@ export async function collectUids(sim: PgSimulator, extra: Record<string, string
   }
   throw new Error("paging never reached an empty page");
 }
+
+/** What a dialect test needs of an answer: its status, headers and JSON (or raw) body. */
+export interface Answer<T = unknown> {
+  status: number;
+  headers: Headers;
+  /** Parsed JSON; undefined for an empty body. */
+  json: T;
+  text: string;
+}
+
+export interface Call {
+  method?: "GET" | "POST";
+  /** Header name → value; `authorization` defaults to the dialect's own for the sim's key. */
+  headers?: Record<string, string>;
+  query?: Record<string, string | number>;
+  /** An object is sent as JSON. */
+  body?: unknown;
+}
+
+/** One request in any dialect, answered as status, headers and body. */
+export async function call<T = unknown>(
+  sim: PgSimulator,
+  path: string,
+  { method = "GET", headers = {}, query = {}, body }: Call = {},
+): Promise<Answer<T>> {
+  const url = new URL(path, sim.url);
+  for (const [name, value] of Object.entries(query)) url.searchParams.set(name, String(value));
+  const response = await fetch(url, {
+    method,
+    headers: { "content-type": "application/json", ...headers },
+    ...(body === undefined ? {} : { body: typeof body === "string" ? body : JSON.stringify(body) }),
+  });
+  const text = await response.text();
+  return {
+    status: response.status,
+    headers: response.headers,
+    json: (text === "" ? undefined : JSON.parse(text)) as T,
+    text,
+  };
+}
+
+export const tossAuthorization = (key: string = SIMULATOR_API_KEY) =>
+  `Basic ${Buffer.from(`${key}:`).toString("base64")}`;
+
+export const portOneAuthorization = (key: string = SIMULATOR_API_KEY) => `PortOne ${key}`;
+
+/** Resolves after `ms`, for the gateway rules that are about time. */
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** A paid KRW card payment at `paidAt`, with whatever else a test needs. */
+export function simPayment(
+  pgUid: string,
+  paidAt: string,
+  extra: Partial<SimPayment> = {},
+): SimPayment {
+  return {
+    pg_uid: pgUid,
+    store_order_id: pgUid,
+    amount: 10_000,
+    currency: "KRW",
+    status: "paid",
+    paid_at: paidAt,
+    ...extra,
+  };
+}

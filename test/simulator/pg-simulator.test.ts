@@ -184,6 +184,34 @@ describe("listing", () => {
     expect(body.message).not.toBe("");
   });
 
+  it("serves the contract's fields only, whatever else the dataset holds", async () => {
+    const sim = await startSim({
+      payments: [
+        {
+          ...payment("V1", "2026-11-24T01:30:00Z"),
+          method: "virtual_account",
+          requested_at: "2026-11-24T01:00:00Z",
+          discount: 100,
+          cancel_flow: "requested",
+        },
+      ],
+    });
+    const body = await readJson<PageBody>(await listPage(sim, 1));
+    expect(body.payments).toEqual([
+      {
+        pg_uid: "V1",
+        store_order_id: "V1",
+        amount: 1000,
+        currency: "KRW",
+        status: "paid",
+        paid_at: "2026-11-24T01:30:00Z",
+      },
+    ]);
+    // The reference API cancels at once, whatever the dataset says PortOne would do.
+    expect((await cancel(sim, "V1", { key: "k" })).status).toBe(200);
+    expect(sim.effectiveCancels()).toEqual(new Map([["V1", 1]]));
+  });
+
   it("serves dataset statuses other than paid as they are", async () => {
     const sim = await startSim({
       payments: [
@@ -347,6 +375,7 @@ describe("request log", () => {
     });
     expect(sim.requests[0]?.at).toBeGreaterThanOrEqual(before);
     expect(sim.cancelRequests().map((r) => r.status)).toEqual([200, 404]);
+    expect(sim.cancelRequests().map((r) => r.errorCode)).toEqual([undefined, "NOT_FOUND"]);
     expect(sim.cancelRequests("PG11")).toEqual([
       expect.objectContaining({
         path: "/v1/payments/PG11/cancel",
@@ -491,6 +520,15 @@ describe("faults", () => {
     expect(await statusesFor(7)).not.toEqual(first);
   });
 
+  it("refuses another gateway's own transient answers in a script", async () => {
+    const sim = await startSim();
+    for (const action of ["provider-error", "pg-provider"] as const) {
+      expect(() => sim.setFaults({ script: [{ match: {}, action, times: 1 }] })).toThrow(
+        new RegExp(`${action}.*reference`),
+      );
+    }
+  });
+
   it("rejects out-of-range rates", async () => {
     const sim = await startSim();
     expect(() => sim.setFaults({ errorRate: 50 })).toThrow(/errorRate/);
@@ -541,6 +579,12 @@ describe("lifecycle", () => {
 
   it("rejects invalid options at start", async () => {
     await expect(startSim({ defaultPerPage: 101 })).rejects.toThrow(/defaultPerPage/);
+    await expect(startSim({ consecutiveCancelMs: -1 })).rejects.toThrow(/consecutiveCancelMs/);
+    await expect(startSim({ requestedFinishMs: Number.NaN })).rejects.toThrow(/requestedFinishMs/);
+    await expect(startSim({ storeId: "" })).rejects.toThrow(/storeId/);
+    await expect(
+      startSim({ payments: [{ ...payment("D", NOW.toISOString()), discount: 5000 }] }),
+    ).rejects.toThrow(/payment D: discount must not exceed amount/);
     await expect(
       startSim({ payments: [payment("D", NOW.toISOString()), payment("D", NOW.toISOString())] }),
     ).rejects.toThrow(/duplicate/);

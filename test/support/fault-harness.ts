@@ -10,6 +10,7 @@ import { openRunEnvironment, type RunEnvironment } from "../../local/run-environ
 import { SEED_EXPECTED, SEED_PAYMENTS } from "../../local/seed-data.ts";
 import {
   type DialectName,
+  type FaultAction,
   type FaultOptions,
   type PgSimulator,
   SIMULATOR_API_KEY,
@@ -21,6 +22,22 @@ import { providerEnv } from "./embedded.ts";
 export const SEED_ORPHANS: Record<string, number> = Object.fromEntries(
   SEED_EXPECTED.cancelled.map((uid) => [uid, 1]),
 );
+
+/**
+ * Each gateway's own "try again" answers, beyond 429, 5xx and lost connections: Toss's `400
+ * PROVIDER_ERROR` and PortOne's `502 PG_PROVIDER`. Neither has an effect; the client must
+ * send the same request again under the same key.
+ */
+export const OWN_TRANSIENT_FAULTS: Readonly<Record<DialectName, readonly FaultAction[]>> = {
+  reference: [],
+  toss: ["provider-error"],
+  portone: ["pg-provider"],
+};
+
+/** Every fault a script may use against `dialect`: the shared ones and the gateway's own. */
+export function faultActions(dialect: DialectName): FaultAction[] {
+  return ["503", "500", "429", "drop-before", "drop-after", ...OWN_TRANSIENT_FAULTS[dialect]];
+}
 
 /**
  * No rate limit to wait on, and a day of lookback so runs played minutes or hours later (to
@@ -37,6 +54,7 @@ export async function startFaultCase(
   faults: FaultOptions = {},
   dialect: DialectName = "reference",
 ) {
+  // The simulator's own defaults: Toss's one-cancel-per-second rule stays on, as Toss's does.
   const simulator: PgSimulator = await startPgSimulator({
     payments: seedPayments(new Date()),
     faults,
