@@ -10,6 +10,8 @@ export class UsageError extends Error {
 export const USAGE = `usage:
   paysync sync --once [--dry-run] [--from ISO --to ISO] [--max-cancels N] [--json]
   paysync sync            run the scheduler loop (what npm start does)
+  paysync ledger …        read the ledger, and resolve findings (paysync ledger --help)
+  paysync --help          this text
 
   --once          one run, then exit with its status (0 ok or skipped, 1 failed, 2 halted, 3 partial)
   --dry-run       find and report, cancel nothing

@@ -8,6 +8,7 @@ import { explicitWindowProblem, scheduledWindow } from "../lambda/core/window.ts
 import { ulid } from "../lambda/util/ulid.ts";
 import { parseCliArgs, type SyncArgs, USAGE, UsageError } from "./cli-args.ts";
 import { createConsoleLogger } from "./console-logger.ts";
+import { ledgerMain } from "./ledger-cli.ts";
 import { openRunEnvironment, type RunEnvironment } from "./run-environment.ts";
 import { runEvery } from "./scheduler.ts";
 import { formatSummary } from "./summary.ts";
@@ -77,6 +78,11 @@ export async function main(
   argv: readonly string[],
   environment: NodeJS.ProcessEnv = process.env,
 ): Promise<number> {
+  if (argv[0] === "ledger") return ledgerMain(argv.slice(1), environment);
+  if (argv.includes("--help") || argv.includes("-h")) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
   let invocation: Invocation;
   try {
     invocation = readInvocation(argv, environment);

@@ -56,6 +56,37 @@ export const LOCK_KEY: Key = { pk: "LOCK", sk: "RUN" };
 export const OPEN_CLAIMS_PK = "CLAIMS#OPEN";
 export const openClaimKey = (pgUid: string): Key => ({ pk: OPEN_CLAIMS_PK, sk: pgUid });
 export const runPartition = (day: string): string => `RUN#${day}`;
+/**
+ * One index item per finding a person must see, so listing them is a query on one
+ * partition, never a scan. Written once, the first time the finding is recorded.
+ */
+export const FINDINGS_PK = "FINDINGS";
+export const findingIndexKey = (pgUid: string, kind: string): Key => ({
+  pk: FINDINGS_PK,
+  sk: `${pgUid}#${kind}`,
+});
+/** History items sort by time beside the payment's records: `HIST#<at>#<run>#<seq>`. */
+export const HISTORY_PREFIX = "HIST#";
+
+let historySeq = 0;
+
+/**
+ * A line of a payment's story, written right after the state change it tells of. It cannot
+ * be atomic with it (single-item writes only), so its key is fixed before the first try: a
+ * write sent twice lands on the same item, and a crash between the two loses only the line.
+ */
+export function historyWriter(client: DynamoDBDocumentClient, tableName: string) {
+  return async (pgUid: string, at: number, runId: string, what: string): Promise<void> => {
+    historySeq = (historySeq + 1) % 1_000_000;
+    const sk = `${HISTORY_PREFIX}${iso(at)}#${runId}#${String(historySeq).padStart(6, "0")}`;
+    await client.send(
+      new PutCommand({
+        TableName: tableName,
+        Item: { pk: `PAY#${pgUid}`, sk, type: "history", at: iso(at), runId, what },
+      }),
+    );
+  };
+}
 
 const iso = (epochMs: number): string => new Date(epochMs).toISOString();
 
@@ -113,6 +144,8 @@ const parseCancelRecord = (item: Item): CancelRecord => {
 };
 
 export const createDynamoDbLedger = ({ client, tableName }: DynamoDbLedgerOptions): Ledger => {
+  const history = historyWriter(client, tableName);
+
   const readItem = async (key: Key): Promise<Item | undefined> => {
     const output = await client.send(
       new GetCommand({ TableName: tableName, Key: key, ConsistentRead: true }),
@@ -146,8 +179,8 @@ export const createDynamoDbLedger = ({ client, tableName }: DynamoDbLedgerOption
       () => undefined,
     );
 
-  const putNewClaim = (request: ClaimRequest): Promise<boolean> =>
-    writeIf(() =>
+  const putNewClaim = async (request: ClaimRequest): Promise<boolean> => {
+    const claimed = await writeIf(() =>
       client.send(
         new PutCommand({
           TableName: tableName,
@@ -170,6 +203,11 @@ export const createDynamoDbLedger = ({ client, tableName }: DynamoDbLedgerOption
         }),
       ),
     );
+    if (claimed) {
+      await history(request.pgUid, request.now, request.runId, "claimed for cancelling, attempt 1");
+    }
+    return claimed;
+  };
 
   /**
    * Optimistic: the write only lands if the record is still exactly the claim we looked at,
@@ -246,12 +284,20 @@ export const createDynamoDbLedger = ({ client, tableName }: DynamoDbLedgerOption
         return decision.result;
       case "giveUp":
         if (!(await giveUp(request, seen, decision.reason))) return undefined;
+        await history(request.pgUid, request.now, request.runId, `FAILED: ${decision.reason}`);
         return { kind: "failed", reason: decision.reason };
-      case "takeOver":
+      case "takeOver": {
         // The stored key, never the new one: the first attempt may have reached the gateway.
-        return (await takeOver(request, seen))
-          ? { kind: "claimed", idempotencyKey: seen.idempotencyKey, attempt: seen.attempts + 1 }
-          : undefined;
+        if (!(await takeOver(request, seen))) return undefined;
+        const lost = seen.lastError ?? "no answer was recorded";
+        await history(
+          request.pgUid,
+          request.now,
+          request.runId,
+          `taken over from run ${seen.owner}, attempt ${seen.attempts + 1}, same key (${lost})`,
+        );
+        return { kind: "claimed", idempotencyKey: seen.idempotencyKey, attempt: seen.attempts + 1 };
+      }
     }
   };
 
@@ -313,6 +359,8 @@ export const createDynamoDbLedger = ({ client, tableName }: DynamoDbLedgerOption
       ),
     );
     if (closed && state !== "REQUESTED") await unmarkOpen(pgUid);
+    if (closed)
+      await history(pgUid, now, runId, `${state}${detail === undefined ? "" : `: ${detail}`}`);
     return closed;
   };
 
@@ -389,7 +437,7 @@ export const createDynamoDbLedger = ({ client, tableName }: DynamoDbLedgerOption
     error: string,
   ): Promise<void> => {
     // Ending the lease at `now` lets the next run resume at once instead of waiting it out.
-    await writeIf(() =>
+    const released = await writeIf(() =>
       client.send(
         new UpdateCommand({
           TableName: tableName,
@@ -407,6 +455,7 @@ export const createDynamoDbLedger = ({ client, tableName }: DynamoDbLedgerOption
         }),
       ),
     );
+    if (released) await history(pgUid, now, runId, `released for a later run, same key: ${error}`);
   };
 
   const recordFinding = async (
@@ -435,14 +484,50 @@ export const createDynamoDbLedger = ({ client, tableName }: DynamoDbLedgerOption
         TableName: tableName,
         Key: findingKey(finding.pgUid, finding.kind),
         // Re-seeing a finding must not move when it was first seen, only count it.
-        UpdateExpression: `${setExpression(attributes)}, #firstSeenAt = if_not_exists(#firstSeenAt, :lastSeenAt) ADD #seenCount :one`,
-        ExpressionAttributeNames: names(...attributes, "firstSeenAt", "seenCount"),
+        UpdateExpression: `${setExpression(attributes)}, #firstSeenAt = if_not_exists(#firstSeenAt, :lastSeenAt), #firstRunId = if_not_exists(#firstRunId, :lastRunId) ADD #seenCount :one`,
+        ExpressionAttributeNames: names(...attributes, "firstSeenAt", "firstRunId", "seenCount"),
         ExpressionAttributeValues: { ...placeholders(fields), ":one": 1 },
         // The item as it was: one write both records the sighting and says if it is new.
         ReturnValues: "ALL_OLD",
       }),
     );
-    return { raised: before?.firstSeenAt === undefined && before?.resolved === undefined };
+    const raised = before?.firstSeenAt === undefined && before?.resolved === undefined;
+    // Until its index item is known written (a crash may come between), every sighting
+    // tries again; after that, a sighting costs this one update.
+    if (before?.indexed !== true) {
+      await writeIf(() =>
+        client.send(
+          new PutCommand({
+            TableName: tableName,
+            Item: {
+              ...findingIndexKey(finding.pgUid, finding.kind),
+              type: "finding-index",
+              kind: finding.kind,
+              pgUid: finding.pgUid,
+              storeOrderId: finding.storeOrderId,
+              ...(finding.reason === undefined ? {} : { reason: finding.reason }),
+              raisedAt: typeof before?.firstSeenAt === "string" ? before.firstSeenAt : iso(now),
+              runId: typeof before?.firstRunId === "string" ? before.firstRunId : runId,
+              ...(before?.resolved === undefined ? {} : { resolved: before.resolved }),
+            },
+            ConditionExpression: "attribute_not_exists(pk)",
+          }),
+        ),
+      );
+      await client.send(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: findingKey(finding.pgUid, finding.kind),
+          UpdateExpression: "SET #indexed = :yes",
+          ExpressionAttributeNames: names("indexed"),
+          ExpressionAttributeValues: { ":yes": true },
+        }),
+      );
+    }
+    if (raised) {
+      await history(finding.pgUid, now, runId, `${finding.kind} raised: ${finding.reason ?? ""}`);
+    }
+    return { raised };
   };
 
   const putLock = (runId: string, now: number, leaseMs: number): Promise<boolean> =>
