@@ -102,6 +102,9 @@ describe("the Lambda handler on the embedded stack", () => {
     expect(again.cancelled).toEqual([]);
     expect(again.counts).toMatchObject({ orphans: 0, ignored: 4 });
     expect(services.simulator.cancelRequests()).toHaveLength(4);
+    // The mismatch is in both reports, and news only the first time: the alarm fires once.
+    expect(again.counts.mismatches).toBe(1);
+    expect(emfRecords(output.lines()).map((emf) => emf.Mismatches)).toEqual([1, 0]);
   });
 
   it("runs a manual dry run over an explicit window and sends no cancel", async () => {
