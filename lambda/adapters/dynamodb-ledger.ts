@@ -68,6 +68,32 @@ export const findingIndexKey = (pgUid: string, kind: string): Key => ({
 /** History items sort by time beside the payment's records: `HIST#<at>#<run>#<seq>`. */
 export const HISTORY_PREFIX = "HIST#";
 
+/** Every item of one partition, in key order (or reversed), through all its pages. */
+export async function queryPartition(
+  client: DynamoDBDocumentClient,
+  tableName: string,
+  pk: string,
+  newestFirst = false,
+): Promise<Item[]> {
+  const items: Item[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await client.send(
+      new QueryCommand({
+        TableName: tableName,
+        KeyConditionExpression: "pk = :pk",
+        ExpressionAttributeValues: { ":pk": pk },
+        ConsistentRead: true,
+        ScanIndexForward: !newestFirst,
+        ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+      }),
+    );
+    items.push(...(page.Items ?? []));
+    startKey = page.LastEvaluatedKey;
+  } while (startKey !== undefined);
+  return items;
+}
+
 let historySeq = 0;
 
 /**
@@ -381,37 +407,24 @@ export const createDynamoDbLedger = ({ client, tableName }: DynamoDbLedgerOption
 
   const openClaims = async (): Promise<OpenClaim[]> => {
     const open: OpenClaim[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await client.send(
-        new QueryCommand({
-          TableName: tableName,
-          KeyConditionExpression: "pk = :pk",
-          ExpressionAttributeValues: { ":pk": OPEN_CLAIMS_PK },
-          ConsistentRead: true,
-          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-        }),
-      );
-      for (const marker of page.Items ?? []) {
-        const pgUid = requireString(marker, "sk");
-        const item = await readItem(cancelKey(pgUid));
-        const record = item === undefined ? undefined : parseCancelRecord(item);
-        if (record?.state !== "CLAIMED" && record?.state !== "REQUESTED") {
-          await unmarkOpen(pgUid);
-          continue;
-        }
-        open.push({
-          pgUid,
-          state: record.state,
-          ...(typeof item?.storeOrderId === "string" ? { storeOrderId: item.storeOrderId } : {}),
-          ...(typeof item?.amount === "number" ? { amount: item.amount } : {}),
-          owner: record.owner,
-          leaseUntil: record.leaseUntil,
-          attempts: record.attempts,
-        });
+    for (const marker of await queryPartition(client, tableName, OPEN_CLAIMS_PK)) {
+      const pgUid = requireString(marker, "sk");
+      const item = await readItem(cancelKey(pgUid));
+      const record = item === undefined ? undefined : parseCancelRecord(item);
+      if (record?.state !== "CLAIMED" && record?.state !== "REQUESTED") {
+        await unmarkOpen(pgUid);
+        continue;
       }
-      startKey = page.LastEvaluatedKey;
-    } while (startKey !== undefined);
+      open.push({
+        pgUid,
+        state: record.state,
+        ...(typeof item?.storeOrderId === "string" ? { storeOrderId: item.storeOrderId } : {}),
+        ...(typeof item?.amount === "number" ? { amount: item.amount } : {}),
+        owner: record.owner,
+        leaseUntil: record.leaseUntil,
+        attempts: record.attempts,
+      });
+    }
     return open;
   };
 

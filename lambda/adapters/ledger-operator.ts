@@ -1,9 +1,4 @@
-import {
-  type DynamoDBDocumentClient,
-  GetCommand,
-  QueryCommand,
-  UpdateCommand,
-} from "@aws-sdk/lib-dynamodb";
+import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import type { FindingKind, RunReport } from "../core/model.ts";
 import {
   cancelKey,
@@ -13,6 +8,7 @@ import {
   HISTORY_PREFIX,
   historyWriter,
   isConditionFailed,
+  queryPartition,
   runPartition,
 } from "./dynamodb-ledger.ts";
 
@@ -78,25 +74,8 @@ export function createLedgerOperator({
 }) {
   const history = historyWriter(client, tableName);
 
-  async function queryAll(pk: string, newestFirst = false): Promise<Item[]> {
-    const items: Item[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await client.send(
-        new QueryCommand({
-          TableName: tableName,
-          KeyConditionExpression: "pk = :pk",
-          ExpressionAttributeValues: { ":pk": pk },
-          ConsistentRead: true,
-          ScanIndexForward: !newestFirst,
-          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-        }),
-      );
-      items.push(...(page.Items ?? []));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey !== undefined);
-    return items;
-  }
+  const queryAll = (pk: string, newestFirst = false) =>
+    queryPartition(client, tableName, pk, newestFirst);
 
   /** The finding as listed: its index item for when and by whom, its record for its state. */
   const view = (record: Item, index: Item | undefined): FindingView => ({

@@ -173,6 +173,19 @@ export function stringField(json: unknown, field: string): string | undefined {
   return typeof value === "string" ? value : undefined;
 }
 
+/**
+ * A deliberate answer the caller cannot use (a 4xx on a listing or a lookup): not retried,
+ * and named with the gateway's own code and message, whatever its field names.
+ */
+export function refusal(answer: HttpAnswer, what: string): GatewayError {
+  return new GatewayError(
+    `${what} answered ${answer.status}${describeError(answer.json)}`,
+    false,
+    answer.status,
+    errorCode(answer.json) ?? stringField(answer.json, "type"),
+  );
+}
+
 /** ` CODE: message` of an error body, in any gateway's field names, for logs and reasons. */
 function describeError(json: unknown): string {
   const code = errorCode(json) ?? stringField(json, "type");

@@ -1,5 +1,4 @@
 import type { CancelOutcome, PaymentState } from "../../ports/gateway.ts";
-import { GatewayError } from "../../ports/gateway.ts";
 import { currencyExponent } from "../../util/minor-units.ts";
 import { type HttpAnswer, stringField } from "../http/retrying-http.ts";
 import { count, isObject, type Json, malformed, object, text } from "../json-shapes.ts";
@@ -21,16 +20,6 @@ export function describePortOneError(json: unknown): string {
     parts.push(`pgCode ${pgCode ?? "-"}, pgMessage ${pgMessage ?? "-"}`);
   }
   return parts.join(": ");
-}
-
-export function portOneRefused(answer: HttpAnswer, what: string): GatewayError {
-  const detail = describePortOneError(answer.json);
-  return new GatewayError(
-    `${what} answered ${answer.status}${detail ? ` ${detail}` : ""}`,
-    false,
-    answer.status,
-    stringField(answer.json, "type"),
-  );
 }
 
 /**

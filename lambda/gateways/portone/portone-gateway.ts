@@ -9,7 +9,7 @@ import {
   type PageQuery,
   type PaymentState,
 } from "../../ports/gateway.ts";
-import type { RetryingHttp } from "../http/retrying-http.ts";
+import { type RetryingHttp, refusal } from "../http/retrying-http.ts";
 import { instant, malformed, object, text } from "../json-shapes.ts";
 import { cursorPages } from "../paging.ts";
 import {
@@ -17,7 +17,6 @@ import {
   portOneAmount,
   portOneCancelAnswer,
   portOnePaymentState,
-  portOneRefused,
 } from "./portone-answers.ts";
 
 /**
@@ -118,7 +117,7 @@ export function createPortOneGateway(options: PortOneGatewayOptions): Gateway {
     } satisfies GetPaymentsBody;
     const url = `${base}/payments?${new URLSearchParams({ requestBody: JSON.stringify(body) })}`;
     const answer = await options.http({ method: "GET", url, headers });
-    if (answer.status !== 200) throw portOneRefused(answer, `payments page ${page}`);
+    if (answer.status !== 200) throw refusal(answer, `payments page ${page}`);
     const json = object(answer.json, `payments page ${page}`);
     if (!Array.isArray(json.items)) throw malformed(`payments page ${page} without items`);
     if (json.items.length > size)
@@ -182,7 +181,7 @@ export function createPortOneGateway(options: PortOneGatewayOptions): Gateway {
         headers,
       });
       if (answer.status === 404) return undefined;
-      if (answer.status !== 200) throw portOneRefused(answer, `payment ${pgUid}`);
+      if (answer.status !== 200) throw refusal(answer, `payment ${pgUid}`);
       return portOnePaymentState(answer.json, pgUid);
     },
 

@@ -1,20 +1,14 @@
 import type { Payment } from "../../core/model.ts";
-import {
-  type CancelOutcome,
-  type CancelRequest,
-  type Gateway,
-  GatewayError,
-  type ListOptions,
-  type PageQuery,
+import type {
+  CancelOutcome,
+  CancelRequest,
+  Gateway,
+  ListOptions,
+  PageQuery,
 } from "../../ports/gateway.ts";
 import { parseIsoTimestamp } from "../../util/iso-time.ts";
 import { currencyExponent } from "../../util/minor-units.ts";
-import {
-  errorCode,
-  errorMessage,
-  type HttpAnswer,
-  type RetryingHttp,
-} from "../http/retrying-http.ts";
+import { errorCode, errorMessage, type RetryingHttp, refusal } from "../http/retrying-http.ts";
 import { isCount, isObject, malformed } from "../json-shapes.ts";
 import { cursorPages, numberedPages, type PageCount } from "../paging.ts";
 
@@ -22,17 +16,6 @@ export interface ReferenceGatewayOptions {
   readonly baseUrl: string;
   readonly apiKey: string;
   readonly http: RetryingHttp;
-}
-
-function unexpected(answer: HttpAnswer, what: string): GatewayError {
-  const code = errorCode(answer.json);
-  const message = errorMessage(answer.json);
-  return new GatewayError(
-    `${what} answered ${answer.status}${code ? ` ${code}` : ""}${message ? `: ${message}` : ""}`,
-    false,
-    answer.status,
-    code,
-  );
 }
 
 export function parsePayment(value: unknown, where: string): Payment {
@@ -84,7 +67,7 @@ export function createReferenceGateway(options: ReferenceGatewayOptions): Gatewa
     const answer = await get("/v1/payments/pages", windowParams(query));
     // A gateway without the count endpoint: pages are read until a short one.
     if (answer.status === 404) return null;
-    if (answer.status !== 200) throw unexpected(answer, "page count");
+    if (answer.status !== 200) throw refusal(answer, "page count");
     const body = answer.json;
     if (!isObject(body) || !isCount(body.total_pages))
       throw malformed("page count without total_pages");
@@ -98,7 +81,7 @@ export function createReferenceGateway(options: ReferenceGatewayOptions): Gatewa
 
   async function page(query: PageQuery, page: number): Promise<Payment[]> {
     const answer = await get("/v1/payments", { page: String(page), ...windowParams(query) });
-    if (answer.status !== 200) throw unexpected(answer, `page ${page}`);
+    if (answer.status !== 200) throw refusal(answer, `page ${page}`);
     const body = answer.json;
     if (!isObject(body) || !Array.isArray(body.payments))
       throw malformed(`page ${page} without a payments list`);

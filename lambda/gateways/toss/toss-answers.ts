@@ -1,5 +1,4 @@
 import type { CancelOutcome } from "../../ports/gateway.ts";
-import { GatewayError } from "../../ports/gateway.ts";
 import { currencyExponent, toMinorUnits } from "../../util/minor-units.ts";
 import { errorCode, errorMessage, type HttpAnswer } from "../http/retrying-http.ts";
 import { isObject, malformed } from "../json-shapes.ts";
@@ -20,17 +19,6 @@ export function toTossAmount(minor: number, currency: string): number {
   // An integer divided by a power of ten is the double nearest the decimal, which JSON then
   // prints as that decimal.
   return minor / 10 ** exponent;
-}
-
-export function tossRefused(answer: HttpAnswer, what: string): GatewayError {
-  const code = errorCode(answer.json);
-  const message = errorMessage(answer.json);
-  return new GatewayError(
-    `${what} answered ${answer.status}${code ? ` ${code}` : ""}${message ? `: ${message}` : ""}`,
-    false,
-    answer.status,
-    code,
-  );
 }
 
 /** "Already cancelled" in Toss's words (error-codes page): both mean nothing is left to refund. */

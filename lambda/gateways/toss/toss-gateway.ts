@@ -7,10 +7,10 @@ import type {
   PageQuery,
   PaymentState,
 } from "../../ports/gateway.ts";
-import type { RetryingHttp } from "../http/retrying-http.ts";
+import { type RetryingHttp, refusal } from "../http/retrying-http.ts";
 import { instant, malformed, object, text } from "../json-shapes.ts";
 import { cursorPages } from "../paging.ts";
-import { fromTossAmount, tossCancelAnswer, tossRefused, toTossAmount } from "./toss-answers.ts";
+import { fromTossAmount, tossCancelAnswer, toTossAmount } from "./toss-answers.ts";
 
 /**
  * Toss Payments v1. Toss lists *transactions*: an approval and each cancellation are
@@ -94,7 +94,7 @@ export function createTossGateway(options: TossGatewayOptions): Gateway {
     });
     // INVALID_TRANSACTION_KEY / INVALID_PAGING_KEY included: a cursor Toss does not take is
     // a failed read, never the end of the window.
-    if (answer.status !== 200) throw tossRefused(answer, `transactions page ${page}`);
+    if (answer.status !== 200) throw refusal(answer, `transactions page ${page}`);
     if (!Array.isArray(answer.json)) throw malformed(`transactions page ${page} is not a list`);
     if (answer.json.length > query.perPage)
       throw malformed(`transactions page ${page} holds more than limit ${query.perPage}`);
@@ -121,7 +121,7 @@ export function createTossGateway(options: TossGatewayOptions): Gateway {
         headers,
       });
       if (answer.status === 404) return undefined;
-      if (answer.status !== 200) throw tossRefused(answer, `payment ${pgUid}`);
+      if (answer.status !== 200) throw refusal(answer, `payment ${pgUid}`);
       const payment = object(answer.json, `payment ${pgUid}`);
       const where = `payment ${pgUid}`;
       if (payment.paymentKey !== pgUid) throw malformed(`${where} answered for another payment`);
