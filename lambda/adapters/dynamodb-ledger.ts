@@ -99,18 +99,22 @@ let historySeq = 0;
 /**
  * A line of a payment's story, written right after the state change it tells of. It cannot
  * be atomic with it (single-item writes only), so its key is fixed before the first try: a
- * write sent twice lands on the same item, and a crash between the two loses only the line.
+ * write the SDK sends twice lands on the same item. The record is the truth and the line
+ * only tells it: a line that cannot be written (after the SDK's retries) is dropped rather
+ * than fail a cancel that already happened, and a crash between the two loses only the line.
  */
 export function historyWriter(client: DynamoDBDocumentClient, tableName: string) {
   return async (pgUid: string, at: number, runId: string, what: string): Promise<void> => {
     historySeq = (historySeq + 1) % 1_000_000;
     const sk = `${HISTORY_PREFIX}${iso(at)}#${runId}#${String(historySeq).padStart(6, "0")}`;
-    await client.send(
-      new PutCommand({
-        TableName: tableName,
-        Item: { pk: `PAY#${pgUid}`, sk, type: "history", at: iso(at), runId, what },
-      }),
-    );
+    await client
+      .send(
+        new PutCommand({
+          TableName: tableName,
+          Item: { pk: `PAY#${pgUid}`, sk, type: "history", at: iso(at), runId, what },
+        }),
+      )
+      .catch(() => undefined);
   };
 }
 
