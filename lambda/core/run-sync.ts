@@ -69,6 +69,12 @@ class RunTally {
   }
 }
 
+/**
+ * A claim this long past its lease, whose payment no run's window holds, is handed to a
+ * person rather than left open in silence.
+ */
+const SILENT_CLAIM_MS = 86_400_000;
+
 /** Mismatches and duplicates kept for the report and the ledger; counts stay exact past it. */
 const FINDINGS_KEPT = 10_000;
 
@@ -346,8 +352,20 @@ export async function runSync(config: SyncConfig, ports: SyncPorts): Promise<Run
           log("info", "closed a stale claim: the gateway has it cancelled", { pgUid: claim.pgUid });
         continue;
       }
-      // Out of this window and not known cancelled: a run whose window holds it decides.
-      if (payment === undefined) continue;
+      // Out of this window and not known cancelled: a run whose window holds it decides,
+      // unless none has for a day: then a person must hear of it (an old window, a manual
+      // run or a backfill, whose payment no scheduled window will ever hold).
+      if (payment === undefined) {
+        if (now() - claim.leaseUntil < SILENT_CLAIM_MS) continue;
+        const reason =
+          status === undefined
+            ? "outcome unknown: the cancel's answer was lost and no run can learn this payment's status any more; check it at the gateway"
+            : `outcome unknown: the cancel's answer was lost, and the gateway has the payment ${status}; check it at the gateway`;
+        if (await ports.ledger.closeExpiredClaim(claim.pgUid, runId, now(), "FAILED", reason)) {
+          cancelFailed(claim.pgUid, claim.storeOrderId ?? "unknown", claim.amount, reason);
+        }
+        continue;
+      }
       // Still not cancelled, and no longer an orphan: most likely its order got paid after
       // the claim. Whether an earlier attempt reached the gateway is unknown; a person checks.
       const reason = `claim abandoned: the payment is ${payment.status} and no longer an orphan; check that it was not refunded`;

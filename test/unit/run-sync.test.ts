@@ -463,3 +463,51 @@ describe("runSync tells the shop (contracts §8)", () => {
     ]);
   });
 });
+
+describe("runSync leaves no claim open in silence", () => {
+  const claimed = (leaseUntil: number) => ({
+    state: "CLAIMED" as const,
+    owner: "backfill-run",
+    leaseUntil,
+    attempts: 1,
+    idempotencyKey: cancelIdempotencyKey("OLD1"),
+    storeOrderId: "77",
+    amount: 5000,
+  });
+
+  it("hands a claim a day past its lease, whose payment no window holds, to a person once", async () => {
+    const { ports, ledger, gateway } = setup();
+    ledger.records.set("OLD1", claimed(NOW - 25 * 3_600_000));
+    const report = await runSync(config(), ports);
+    expect(ledger.records.get("OLD1")?.state).toBe("FAILED");
+    expect(report.findings).toContainEqual(
+      expect.objectContaining({
+        kind: "CANCEL_FAILED",
+        pgUid: "OLD1",
+        storeOrderId: "77",
+        reason: expect.stringContaining("outcome unknown"),
+      }),
+    );
+    expect(gateway.cancelCalls.map((c) => c.pgUid)).not.toContain("OLD1");
+    // Raised once: the ledger now has it FAILED, and the next run finds no open claim.
+    expect(await ledger.openClaims()).toEqual([]);
+  });
+
+  it("asks the gateway first, where it has a lookup", async () => {
+    const { ports, ledger, gateway } = setup();
+    ledger.records.set("OLD1", claimed(NOW - 25 * 3_600_000));
+    gateway.enableLookup((pgUid) =>
+      pgUid === "OLD1" ? { status: "cancelled", cancellable: 0, refunded: 5000 } : undefined,
+    );
+    const report = await runSync(config(), ports);
+    expect(ledger.records.get("OLD1")?.state).toBe("CANCELLED");
+    expect(report.findings.map((f) => f.pgUid)).not.toContain("OLD1");
+  });
+
+  it("leaves a claim younger than that for a run whose window holds it", async () => {
+    const { ports, ledger } = setup();
+    ledger.records.set("OLD1", claimed(NOW - 3_600_000));
+    await runSync(config(), ports);
+    expect(ledger.records.get("OLD1")?.state).toBe("CLAIMED");
+  });
+});
