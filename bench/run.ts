@@ -209,14 +209,22 @@ async function runPaysync(n: number, syncEntry: string): Promise<PaysyncResult> 
     let stderrLines = 0;
     const machine = sampleMachine();
     // With the heap flags the Lambda, `npm start` and `npx paysync` run with.
-    const sync = spawnChild("sync", [...HEAP_FLAGS, path.join(BENCH, "sync-process.mjs")], {
-      env,
-      onStderr: (line) => {
-        stderrLines += 1;
-        if (stderrLines <= 20) log(`  [sync] ${line}`);
-        else if (stderrLines === 21) log("  [sync] (further log lines not shown)");
+    // BENCH_CPU_PROF=<dir> writes a V8 CPU profile of each sync there, for `--cpu-prof` work.
+    const profile = process.env.BENCH_CPU_PROF
+      ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
+      : [];
+    const sync = spawnChild(
+      "sync",
+      [...HEAP_FLAGS, ...profile, path.join(BENCH, "sync-process.mjs")],
+      {
+        env,
+        onStderr: (line) => {
+          stderrLines += 1;
+          if (stderrLines <= 20) log(`  [sync] ${line}`);
+          else if (stderrLines === 21) log("  [sync] (further log lines not shown)");
+        },
       },
-    });
+    );
     const exit = await sync.waitExit(SYNC_LIMIT_MS);
     machine.stop();
     if (exit.timedOut) problems.push(`killed after ${SYNC_LIMIT_MS / 60_000} minutes`);
