@@ -56,6 +56,17 @@ const paid = (id: string, at = ago(60), extra: Record<string, unknown> = {}) => 
   ...extra,
 });
 
+/** A `PaymentCancellation` as the schema has it. */
+const cancellation = (status: string, totalAmount = 15000, requestedAt = ago(0)) => ({
+  status,
+  id: "c1",
+  totalAmount,
+  taxFreeAmount: 0,
+  vatAmount: 0,
+  reason: "r",
+  requestedAt,
+});
+
 const cancelled = (id: string) =>
   paid(id, ago(60), {
     status: "CANCELLED",
@@ -67,17 +78,7 @@ const cancelled = (id: string) =>
       cancelled: 15000,
       cancelledTaxFree: 0,
     },
-    cancellations: [
-      {
-        status: "SUCCEEDED",
-        id: "c1",
-        totalAmount: 15000,
-        taxFreeAmount: 0,
-        vatAmount: 0,
-        reason: "r",
-        requestedAt: ago(10),
-      },
-    ],
+    cancellations: [cancellation("SUCCEEDED", 15000, ago(10))],
     cancelledAt: ago(10),
   });
 
@@ -309,15 +310,7 @@ describe("PortOne: the lookup and the cancel", () => {
           : {
               status: 200,
               body: {
-                cancellation: {
-                  status: "SUCCEEDED",
-                  id: "c1",
-                  totalAmount: 15000,
-                  taxFreeAmount: 0,
-                  vatAmount: 0,
-                  reason: "r",
-                  requestedAt: ago(0),
-                },
+                cancellation: cancellation("SUCCEEDED"),
               },
             },
       { settings: { storeId: "store-1" } },
@@ -352,15 +345,7 @@ describe("PortOne: the lookup and the cancel", () => {
         : {
             status: 200,
             body: {
-              cancellation: {
-                status: "SUCCEEDED",
-                id: "c",
-                totalAmount: 10000,
-                taxFreeAmount: 0,
-                vatAmount: 0,
-                reason: "r",
-                requestedAt: ago(0),
-              },
+              cancellation: cancellation("SUCCEEDED", 10000),
             },
           },
     );
@@ -402,15 +387,7 @@ describe("PortOne: the lookup and the cancel", () => {
   });
 
   it("a REQUESTED cancellation counts as cancelled, stays REQUESTED, is never sent again, and a later lookup closes it", async () => {
-    const requested = {
-      status: "REQUESTED",
-      id: "c1",
-      totalAmount: 15000,
-      taxFreeAmount: 0,
-      vatAmount: 0,
-      reason: "r",
-      requestedAt: ago(0),
-    };
+    const requested = cancellation("REQUESTED");
     let state: unknown = paid("pay_a");
     const handle = (r: StubRequest): StubAnswer => {
       if (r.method === "GET") return { status: 200, body: state };
@@ -437,15 +414,7 @@ describe("PortOne: the lookup and the cancel", () => {
   });
 
   it("a REQUESTED cancellation that fails later raises CANCEL_FAILED", async () => {
-    const requested = {
-      status: "REQUESTED",
-      id: "c1",
-      totalAmount: 15000,
-      taxFreeAmount: 0,
-      vatAmount: 0,
-      reason: "r",
-      requestedAt: ago(0),
-    };
+    const requested = cancellation("REQUESTED");
     let state: unknown = paid("pay_a");
     const handle = (r: StubRequest): StubAnswer => {
       if (r.method === "GET") return { status: 200, body: state };
@@ -475,15 +444,7 @@ describe("PortOne: the lookup and the cancel", () => {
         {
           status: 200,
           body: {
-            cancellation: {
-              status: "FAILED",
-              id: "c",
-              totalAmount: 15000,
-              taxFreeAmount: 0,
-              vatAmount: 0,
-              reason: "r",
-              requestedAt: ago(0),
-            },
+            cancellation: cancellation("FAILED"),
           },
         },
         /CANCELLATION_FAILED/,
@@ -544,15 +505,7 @@ describe("PortOne: the lookup and the cancel", () => {
         : {
             status: 200,
             body: {
-              cancellation: {
-                status: "SUCCEEDED",
-                id: "c",
-                totalAmount: 15000,
-                taxFreeAmount: 0,
-                vatAmount: 0,
-                reason: "r",
-                requestedAt: ago(0),
-              },
+              cancellation: cancellation("SUCCEEDED"),
             },
           };
     });
