@@ -1,4 +1,4 @@
-import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { type DynamoDBDocumentClient, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import type { FindingKind, RunReport } from "../core/model.ts";
 import {
   cancelKey,
@@ -143,45 +143,32 @@ export function createLedgerOperator({
       by: { readonly note: string; readonly by: string; readonly now: number },
     ): Promise<FindingView> {
       const resolved = { at: new Date(by.now).toISOString(), by: by.by, note: by.note };
-      let record: Item | undefined;
-      try {
-        ({ Attributes: record } = await client.send(
+      const markResolved = (key: { pk: string; sk: string }) =>
+        client.send(
           new UpdateCommand({
             TableName: tableName,
-            Key: findingKey(pgUid, kind),
+            Key: key,
             UpdateExpression: "SET #resolved = :resolved",
             ConditionExpression: "attribute_exists(pk)",
             ExpressionAttributeNames: { "#resolved": "resolved" },
             ExpressionAttributeValues: { ":resolved": resolved },
             ReturnValues: "ALL_NEW",
           }),
-        ));
+        );
+      let record: Item | undefined;
+      try {
+        ({ Attributes: record } = await markResolved(findingKey(pgUid, kind)));
       } catch (error) {
         if (!isConditionFailed(error)) throw error;
-        const known = await client.send(
-          new GetCommand({ TableName: tableName, Key: cancelKey(pgUid), ConsistentRead: true }),
-        );
+        const known = (await queryAll(cancelKey(pgUid).pk)).length > 0;
         throw new UnknownFinding(
-          known.Item === undefined && (await queryAll(cancelKey(pgUid).pk)).length === 0
-            ? `no payment ${pgUid} in the ledger`
-            : `payment ${pgUid} has no ${kind} finding`,
+          known ? `payment ${pgUid} has no ${kind} finding` : `no payment ${pgUid} in the ledger`,
         );
       }
       // The index item may be missing after a crash; the next sighting writes it, resolved.
-      await client
-        .send(
-          new UpdateCommand({
-            TableName: tableName,
-            Key: findingIndexKey(pgUid, kind),
-            UpdateExpression: "SET #resolved = :resolved",
-            ConditionExpression: "attribute_exists(pk)",
-            ExpressionAttributeNames: { "#resolved": "resolved" },
-            ExpressionAttributeValues: { ":resolved": resolved },
-          }),
-        )
-        .catch((error: unknown) => {
-          if (!isConditionFailed(error)) throw error;
-        });
+      await markResolved(findingIndexKey(pgUid, kind)).catch((error: unknown) => {
+        if (!isConditionFailed(error)) throw error;
+      });
       await history(pgUid, by.now, `operator:${by.by}`, `${kind} resolved by ${by.by}: ${by.note}`);
       return view(record ?? {}, undefined);
     },

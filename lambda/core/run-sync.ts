@@ -248,10 +248,9 @@ export async function runSync(config: SyncConfig, ports: SyncPorts): Promise<Run
       tally.counts.matched += rechecked.matched;
       tally.counts.mismatches += rechecked.mismatches.length;
       tally.findings.push(...rechecked.mismatches);
+      const still = new Set(rechecked.orphans);
       log("info", "orders paid while the window was read: not cancelled", {
-        pgUids: orphans
-          .filter((payment) => !rechecked.orphans.includes(payment))
-          .map((payment) => payment.pgUid),
+        pgUids: orphans.filter((payment) => !still.has(payment)).map((payment) => payment.pgUid),
       });
     }
 
