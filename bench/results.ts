@@ -23,6 +23,13 @@ export interface PaysyncResult {
   loadMs: number | null;
   /** User + system CPU of the sync process during main(). */
   cpuMs: number | null;
+  /** `cpuMs` per payment of the window, in microseconds. */
+  cpuUsPerPayment: number | null;
+  /**
+   * The wall time to expect on a 512 MB Lambda, which gets about 0.29 of a vCPU (a full one
+   * at 1,769 MB): `max(wallMs, cpuMs / 0.29)`, since the run can go no faster than either.
+   */
+  lambda512Ms: number | null;
   boundMs: number;
   ratio: number | null;
   /** getrusage maxRSS of the sync process, reported by itself at the end. */

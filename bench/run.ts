@@ -45,6 +45,11 @@ const SERVICES_READY_MS = 5 * 60_000;
 const SYNC_LIMIT_MS = 15 * 60_000;
 const STATS_ANSWER_MS = 30_000;
 const STOP_MS = 10_000;
+/**
+ * A 512 MB Lambda's share of a vCPU (about 0.29): Lambda gives CPU in proportion to memory,
+ * one full vCPU at 1,769 MB.
+ */
+const LAMBDA_512_VCPU = 512 / 1769;
 /** The most PG_MAX_RPS allows; 16 in flight at 50 ms each cannot pass 320 a second. */
 const MAX_RPS = 10_000;
 
@@ -305,6 +310,12 @@ async function runPaysync(n: number, syncEntry: string): Promise<PaysyncResult> 
       processMs: exit.wallMs,
       loadMs: stats.loadMs ?? null,
       cpuMs: stats.mainCpuMs ?? null,
+      cpuUsPerPayment:
+        stats.mainCpuMs === undefined ? null : Math.round((stats.mainCpuMs * 10_000) / n) / 10,
+      lambda512Ms:
+        wallMs === null || stats.mainCpuMs === undefined
+          ? null
+          : Math.round(Math.max(wallMs, stats.mainCpuMs / LAMBDA_512_VCPU)),
       boundMs,
       ratio: wallMs === null ? null : wallMs / boundMs,
       peakRssMiB: peakKiB === undefined ? null : Math.round(peakKiB / 1024),
@@ -453,7 +464,8 @@ function describeRow(row: Row): void {
   log(
     `N=${row.n}: paysync ${p.status} in ${seconds(p.wallMs)} (bound ${seconds(p.boundMs)}, ` +
       `ratio ${p.ratio?.toFixed(2) ?? "?"}), peak RSS ${p.peakRssMiB ?? "?"} MiB (${p.loadRssMiB ?? "?"} after loading), ` +
-      `cancelled ${p.counts?.cancelled ?? "?"}/${p.expectedCancelled}`,
+      `cancelled ${p.counts?.cancelled ?? "?"}/${p.expectedCancelled}, ` +
+      `sync CPU ${seconds(p.cpuMs)} (${p.cpuUsPerPayment ?? "?"} µs a payment; ${seconds(p.lambda512Ms)} on a 512 MB Lambda)`,
   );
   const m = p.memoryPeaksMiB;
   if (m) {

@@ -51,6 +51,8 @@ export function formatTable(results: Results): string {
     "lower bound",
     "wall / bound",
     "peak RSS (sync)",
+    "sync CPU / payment",
+    "512 MB Lambda (est.)",
     "payments/s",
     "cancelled",
     "seed-style wall",
@@ -69,6 +71,8 @@ export function formatTable(results: Results): string {
         p.peakRssMiB === null
           ? "–"
           : `${p.peakRssMiB} MiB${p.loadRssMiB === null ? "" : ` (${p.loadRssMiB} at load)`}`,
+        p.cpuUsPerPayment === null ? "–" : `${p.cpuUsPerPayment.toFixed(1)} µs`,
+        seconds(p.lambda512Ms),
         p.paymentsPerSecond === null ? "–" : formatN(p.paymentsPerSecond),
         cancelled(row),
         baselineWall(row),
