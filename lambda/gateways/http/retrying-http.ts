@@ -4,6 +4,7 @@ import {
   GatewayError,
 } from "../../ports/gateway.ts";
 import type { RequestBudget } from "../../util/request-budget.ts";
+import { ExchangeFailure, exchange, type RawAnswer } from "./http-exchange.ts";
 
 export interface RetryPolicy {
   /** Attempts in all, the first included. */
@@ -68,8 +69,7 @@ export function backoffDelay(attempt: number, policy: RetryPolicy, random: () =>
   return Math.round(random() * ceiling);
 }
 
-async function readJson(response: Response): Promise<unknown> {
-  const text = await response.text();
+function parseJson(text: string): unknown {
   if (text === "") return undefined;
   try {
     return JSON.parse(text) as unknown;
@@ -94,37 +94,23 @@ export function createRetryingHttp(options: RetryingHttpOptions): RetryingHttp {
 
   async function attemptOnce(request: HttpRequest): Promise<Attempt> {
     return options.budget.run(async (): Promise<Attempt> => {
-      let response: Response;
+      let response: RawAnswer;
       try {
-        response = await fetch(request.url, {
-          method: request.method,
-          headers: request.headers,
-          ...(request.body === undefined ? {} : { body: request.body }),
-          signal: AbortSignal.timeout(options.gateway.timeoutMs),
-        });
+        response = await exchange(request, options.gateway.timeoutMs);
       } catch (cause) {
+        const failure =
+          cause instanceof ExchangeFailure ? cause : new ExchangeFailure("request", false, cause);
         const what =
-          cause instanceof Error && cause.name === "TimeoutError" ? "timed out" : "failed";
+          failure.stage === "body" ? ": body lost" : failure.timedOut ? " timed out" : " failed";
         return {
           kind: "transient",
           error: new GatewayError(
-            `${request.method} ${pathOf(request.url)} ${what}: ${describe(cause)}`,
+            `${request.method} ${pathOf(request.url)}${what}: ${describe(failure.cause)}`,
             true,
           ),
         };
       }
-      let json: unknown;
-      try {
-        json = await readJson(response);
-      } catch (cause) {
-        return {
-          kind: "transient",
-          error: new GatewayError(
-            `${request.method} ${pathOf(request.url)}: body lost: ${describe(cause)}`,
-            true,
-          ),
-        };
-      }
+      const json = parseJson(response.text);
       if (options.gateway.badCredential(response.status, json)) {
         // Every later call would be refused the same way: no payment is to blame for it.
         throw new GatewayCredentialError(
@@ -137,7 +123,7 @@ export function createRetryingHttp(options: RetryingHttpOptions): RetryingHttp {
       const gatewayWait = options.gateway.transient(response.status, json);
       if (!isTransientStatus(response.status) && gatewayWait === undefined)
         return { kind: "answer", answer: { status: response.status, json } };
-      const retryAfterMs = parseRetryAfter(response.headers.get("retry-after"));
+      const retryAfterMs = parseRetryAfter(response.headers["retry-after"] ?? null);
       const waitMs =
         retryAfterMs === undefined && gatewayWait === undefined
           ? undefined
