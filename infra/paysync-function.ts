@@ -33,7 +33,10 @@ export const FUNCTION_MEMORY_MB = 512;
 export type PaysyncFunctionProps = Omit<
   NodejsFunctionProps,
   "entry" | "handler" | "runtime" | "role" | "logGroup"
->;
+> & {
+  /** The handler's file, from the repository root; its export is `handler`. */
+  readonly entry?: string;
+};
 
 /**
  * The paysync handler with the project's defaults: ARM64, Node.js 24, bundled on this machine
@@ -41,10 +44,10 @@ export type PaysyncFunctionProps = Omit<
  * starts with no permissions at all; the stack grants exactly what the run needs.
  */
 export class PaysyncFunction extends NodejsFunction {
-  constructor(scope: Construct, id: string, props: PaysyncFunctionProps = {}) {
+  constructor(scope: Construct, id: string, { entry, ...props }: PaysyncFunctionProps = {}) {
     const role = new Role(scope, `${id}Role`, {
       assumedBy: new ServicePrincipal("lambda.amazonaws.com"),
-      description: "paysync: granted only its log group, ledger table, secrets and DLQ",
+      description: "paysync: granted only what the stack grants it, nothing by default",
     });
     const logGroup = new LogGroup(scope, `${id}Logs`, {
       // The ledger is the audit trail; logs are for diagnosing recent runs.
@@ -55,7 +58,7 @@ export class PaysyncFunction extends NodejsFunction {
       memorySize: FUNCTION_MEMORY_MB,
       timeout: FUNCTION_TIMEOUT,
       ...props,
-      entry: repoFile("lambda/handler.ts"),
+      entry: repoFile(entry ?? "lambda/handler.ts"),
       handler: "handler",
       runtime: Runtime.NODEJS_24_X,
       depsLockFilePath: repoFile("package-lock.json"),

@@ -17,6 +17,7 @@ import { Topic } from "aws-cdk-lib/aws-sns";
 import { EmailSubscription } from "aws-cdk-lib/aws-sns-subscriptions";
 import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import type { Construct } from "constructs";
+import { BackfillStateMachine } from "./backfill-state-machine.ts";
 import { PaysyncFunction } from "./paysync-function.ts";
 import { RunMonitoring } from "./run-monitoring.ts";
 import { DEEP_RUN_LOOKBACK_SECONDS, type StackSettings } from "./stack-settings.ts";
@@ -48,6 +49,8 @@ export class PaysyncStack extends Stack {
   readonly monitoring: RunMonitoring;
   /** Where the shop hears of refunds, findings and runs (contracts §8). */
   readonly eventBus: EventBus;
+  /** Long windows, cut into slices (contracts §6). */
+  readonly backfill: BackfillStateMachine;
 
   constructor(scope: Construct, id: string, props: PaysyncStackProps) {
     super(scope, id, props);
@@ -88,27 +91,27 @@ export class PaysyncStack extends Stack {
       description: "paysync: Payment Cancelled, Finding Raised and Run Finished",
     });
 
+    const runEnvironment = {
+      ...settings.syncEnvironment,
+      PG_PROVIDER: settings.pgProvider,
+      PG_BASE_URL: settings.pgBaseUrl,
+      PG_API_KEY_SECRET_ARN: pgApiKey.secretArn,
+      STORE_DATABASE_SECRET_ARN: storeDatabase.secretArn,
+      LEDGER_TABLE: this.ledger.tableName,
+      EVENT_BUS_NAME: this.eventBus.eventBusName,
+    };
     this.function = new PaysyncFunction(this, "Function", {
       description: "paysync: cancels gateway payments that have no paid order, exactly once",
-      environment: {
-        ...settings.syncEnvironment,
-        PG_PROVIDER: settings.pgProvider,
-        PG_BASE_URL: settings.pgBaseUrl,
-        PG_API_KEY_SECRET_ARN: pgApiKey.secretArn,
-        STORE_DATABASE_SECRET_ARN: storeDatabase.secretArn,
-        LEDGER_TABLE: this.ledger.tableName,
-        EVENT_BUS_NAME: this.eventBus.eventBusName,
-      },
+      environment: runEnvironment,
       retryAttempts: FAILED_RUN_RETRIES,
       maxEventAge: MAX_EVENT_AGE,
       deadLetterQueue: this.deadLetterQueue,
       ...this.vpcPlacement(settings),
     });
-    if (settings.vpc !== undefined) this.allowNetworkInterfaces();
-    this.ledger.grantReadWriteData(this.function);
-    pgApiKey.grantRead(this.function);
-    storeDatabase.grantRead(this.function);
-    this.eventBus.grantPutEventsTo(this.function);
+    if (settings.vpc !== undefined) this.allowNetworkInterfaces(this.function);
+    this.grantRun(this.function, pgApiKey, storeDatabase);
+
+    this.backfill = this.backfillStateMachine(settings, runEnvironment, pgApiKey, storeDatabase);
 
     const target = (input?: RuleTargetInput) =>
       new LambdaFunction(this.function, {
@@ -134,6 +137,7 @@ export class PaysyncStack extends Stack {
       deadLetterQueue: this.deadLetterQueue,
       alarmTopic,
       syncRateMinutes: settings.syncRateMinutes,
+      backfill: this.backfill.stateMachine,
     });
 
     new CfnOutput(this, "FunctionName", { value: this.function.functionName });
@@ -148,14 +152,79 @@ export class PaysyncStack extends Stack {
     new CfnOutput(this, "DashboardName", { value: this.monitoring.dashboard.dashboardName });
     new CfnOutput(this, "EventBusName", { value: this.eventBus.eventBusName });
     new CfnOutput(this, "EventBusArn", { value: this.eventBus.eventBusArn });
+    new CfnOutput(this, "BackfillStateMachineArn", {
+      value: this.backfill.stateMachine.stateMachineArn,
+    });
+  }
+
+  /** What a run needs: the ledger, both secrets, and the bus. */
+  private grantRun(fn: PaysyncFunction, pgApiKey: ISecret, storeDatabase: ISecret): void {
+    this.ledger.grantReadWriteData(fn);
+    pgApiKey.grantRead(fn);
+    storeDatabase.grantRead(fn);
+    this.eventBus.grantPutEventsTo(fn);
+  }
+
+  /**
+   * The backfill: four functions, one per Task state, each granted only what its step does.
+   * Plan and Guard read nothing but their input; a slice is a run; Report reads the slices'
+   * records and writes the backfill's, and announces it on the bus.
+   */
+  private backfillStateMachine(
+    settings: StackSettings,
+    runEnvironment: Record<string, string>,
+    pgApiKey: ISecret,
+    storeDatabase: ISecret,
+  ): BackfillStateMachine {
+    const step = (id: string, entry: string, description: string, environment = {}) =>
+      new PaysyncFunction(this, id, {
+        entry,
+        description,
+        environment: { ...settings.syncEnvironment, ...environment },
+        timeout: Duration.minutes(1),
+      });
+    const plan = step(
+      "BackfillPlan",
+      "lambda/backfill/plan-handler.ts",
+      "paysync backfill: checks the input and cuts the window into slices",
+    );
+    const guard = step(
+      "BackfillGuard",
+      "lambda/backfill/guard-handler.ts",
+      "paysync backfill: the blast-radius guard on the judge pass's sums",
+    );
+    const report = step(
+      "BackfillReport",
+      "lambda/backfill/report-handler.ts",
+      "paysync backfill: sums the slices into one report",
+      { LEDGER_TABLE: this.ledger.tableName, EVENT_BUS_NAME: this.eventBus.eventBusName },
+    );
+    // It reads one backfill's partition and writes one run record: no scan, no delete.
+    this.ledger.grant(report, "dynamodb:Query", "dynamodb:PutItem");
+    this.eventBus.grantPutEventsTo(report);
+    const slice = new PaysyncFunction(this, "BackfillSlice", {
+      entry: "lambda/backfill/slice-handler.ts",
+      description: "paysync backfill: one slice, judged dry or applied, as a run",
+      environment: runEnvironment,
+      // Lambda's most: the handler stops starting new work 30 s before it (the slice ends
+      // PARTIAL), and a slice is cut to need a fraction of it.
+      timeout: Duration.minutes(15),
+      ...this.vpcPlacement(settings),
+    });
+    if (settings.vpc !== undefined) this.allowNetworkInterfaces(slice);
+    this.grantRun(slice, pgApiKey, storeDatabase);
+    return new BackfillStateMachine(this, "Backfill", {
+      functions: { plan, slice, guard, report },
+      concurrency: settings.backfillConcurrency,
+    });
   }
 
   /**
    * A function in a VPC needs to create and delete its network interfaces. Lambda checks for
    * that when the function is created, so it goes on the role itself.
    */
-  private allowNetworkInterfaces(): void {
-    const role = this.function.role;
+  private allowNetworkInterfaces(fn: PaysyncFunction): void {
+    const role = fn.role;
     if (role === undefined) return;
     role.addManagedPolicy(
       ManagedPolicy.fromAwsManagedPolicyName("service-role/AWSLambdaVPCAccessExecutionRole"),
@@ -205,6 +274,14 @@ export class PaysyncStack extends Stack {
    * CloudWatch (a NAT gateway or VPC endpoints).
    */
   private vpcPlacement(settings: StackSettings) {
+    // Both run functions share one placement (and one security group).
+    this.placement ??= this.makeVpcPlacement(settings);
+    return this.placement;
+  }
+
+  private placement?: ReturnType<PaysyncStack["makeVpcPlacement"]>;
+
+  private makeVpcPlacement(settings: StackSettings) {
     const placement = settings.vpc;
     if (placement === undefined) return {};
     const vpc = Vpc.fromVpcAttributes(this, "Vpc", {

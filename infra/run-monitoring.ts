@@ -15,8 +15,10 @@ import { SnsAction } from "aws-cdk-lib/aws-cloudwatch-actions";
 import type { IFunction } from "aws-cdk-lib/aws-lambda";
 import type { ITopic } from "aws-cdk-lib/aws-sns";
 import type { IQueue } from "aws-cdk-lib/aws-sqs";
+import type { IStateMachine } from "aws-cdk-lib/aws-stepfunctions";
 import { Construct } from "constructs";
 import {
+  BACKFILL_METRICS,
   METRICS_NAMESPACE,
   RUN_METRICS,
   type RunMetricName,
@@ -28,6 +30,8 @@ export interface RunMonitoringProps {
   readonly deadLetterQueue: IQueue;
   readonly alarmTopic: ITopic;
   readonly syncRateMinutes: number;
+  /** The backfill state machine, whose failed or halted executions call a person too. */
+  readonly backfill?: IStateMachine;
 }
 
 /** Alarms are judged per five minutes: a run's metrics land within one such period. */
@@ -110,6 +114,35 @@ export class RunMonitoring extends Construct {
       treatMissingData: TreatMissingData.BREACHING,
       alarmDescription: `No SUCCEEDED run within 3 schedule periods (${3 * props.syncRateMinutes} minutes): runs fail, halt, end PARTIAL, skip on a stuck lock, or do not run.`,
     });
+
+    if (props.backfill !== undefined) {
+      const backfill = props.backfill;
+      const reported = (name: string) =>
+        new Metric({
+          namespace: METRICS_NAMESPACE,
+          metricName: name,
+          dimensionsMap: { service: SERVICE_NAME },
+          statistic: "Sum",
+          period: ALARM_PERIOD,
+        });
+      const sum = { statistic: "Sum", period: ALARM_PERIOD };
+      atLeastOnce(
+        "BackfillFailedOrHalted",
+        new MathExpression({
+          expression: "failed + timedOut + aborted + halted + failedReports",
+          usingMetrics: {
+            failed: backfill.metricFailed(sum),
+            timedOut: backfill.metricTimedOut(sum),
+            aborted: backfill.metricAborted(sum),
+            halted: reported(BACKFILL_METRICS.halted),
+            failedReports: reported(BACKFILL_METRICS.failed),
+          },
+          label: "Backfills failed or halted",
+          period: ALARM_PERIOD,
+        }),
+        "A backfill execution failed, timed out, was aborted, or reported HALTED (the guard tripped on its sums: nothing cancelled) or FAILED (a slice failed after its retries). Read the execution's output, or `paysync ledger runs`.",
+      );
+    }
 
     this.dashboard = this.buildDashboard(runMetric, props);
   }

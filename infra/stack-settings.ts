@@ -36,7 +36,16 @@ export interface StackSettings {
   readonly vpc?: VpcPlacement;
   /** Contracts §4 variables passed to the function unchanged. */
   readonly syncEnvironment: Readonly<Record<string, string>>;
+  /**
+   * Backfill slices in flight at once. It multiplies the gateway's requests (each slice has
+   * `PG_CONCURRENCY` of its own, within the gateway's rate limit) and the store's connections,
+   * so it is chosen for those, not for what Step Functions allows.
+   */
+  readonly backfillConcurrency: number;
 }
+
+/** Far below Step Functions' own limits: each slice is a full run against the gateway. */
+const MAX_BACKFILL_CONCURRENCY = 40;
 
 /** The nightly deep run's constant input: 48 hours back. */
 export const DEEP_RUN_LOOKBACK_SECONDS = 172_800;
@@ -250,5 +259,12 @@ export function readStackSettings(node: Pick<Node, "tryGetContext">): StackSetti
     ...(alarmEmail === undefined ? {} : { alarmEmail }),
     ...(vpc === undefined ? {} : { vpc }),
     syncEnvironment: syncEnvironment(context, pgBaseUrl),
+    backfillConcurrency: wholeNumber(
+      context,
+      "backfillConcurrency",
+      4,
+      1,
+      MAX_BACKFILL_CONCURRENCY,
+    ),
   };
 }

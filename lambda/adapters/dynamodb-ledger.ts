@@ -7,6 +7,7 @@ import {
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
 import { decideClaim } from "../core/claim-rules.ts";
+import type { BackfillSliceTag } from "../core/config.ts";
 import type { Finding, RunReport } from "../core/model.ts";
 import type {
   CancelRecord,
@@ -56,6 +57,12 @@ export const LOCK_KEY: Key = { pk: "LOCK", sk: "RUN" };
 export const OPEN_CLAIMS_PK = "CLAIMS#OPEN";
 export const openClaimKey = (pgUid: string): Key => ({ pk: OPEN_CLAIMS_PK, sk: pgUid });
 export const runPartition = (day: string): string => `RUN#${day}`;
+/** A backfill's slice reports, by pass and slice start: ISO instants of one format sort in time. */
+export const backfillPartition = (backfillId: string): string => `BACKFILL#${backfillId}`;
+const backfillSliceKey = (slice: BackfillSliceTag, from: string): Key => ({
+  pk: backfillPartition(slice.backfillId),
+  sk: `${slice.pass.toUpperCase()}#${from}`,
+});
 /**
  * One index item per finding a person must see, so listing them is a query on one
  * partition, never a scan. Written once, the first time the finding is recorded.
@@ -603,30 +610,59 @@ export const createDynamoDbLedger = ({ client, tableName }: DynamoDbLedgerOption
     );
   };
 
-  const recordRun = async (report: RunReport, expiresAtSeconds: number): Promise<void> => {
+  const recordRun = async (
+    report: RunReport,
+    expiresAtSeconds: number,
+    slice?: BackfillSliceTag,
+  ): Promise<void> => {
     const { json, truncated } = serializeReport(report);
+    const summary = {
+      type: "run",
+      runId: report.runId,
+      status: report.status,
+      dryRun: report.dryRun,
+      windowFrom: report.window.from,
+      windowTo: report.window.to,
+      startedAt: report.startedAt,
+      finishedAt: report.finishedAt,
+      durationMs: report.durationMs,
+      counts: { ...report.counts },
+      report: json,
+      ...(truncated ? { reportTruncated: true } : {}),
+      ...(slice === undefined ? {} : { backfillId: slice.backfillId, pass: slice.pass }),
+      expires_at: Math.floor(expiresAtSeconds),
+    };
     await client.send(
       new PutCommand({
         TableName: tableName,
         Item: {
           pk: runPartition(utcDay(report.startedAt)),
           sk: `${report.startedAt}#${report.runId}`,
-          type: "run",
-          runId: report.runId,
-          status: report.status,
-          dryRun: report.dryRun,
-          windowFrom: report.window.from,
-          windowTo: report.window.to,
-          startedAt: report.startedAt,
-          finishedAt: report.finishedAt,
-          durationMs: report.durationMs,
-          counts: { ...report.counts },
-          report: json,
-          ...(truncated ? { reportTruncated: true } : {}),
-          expires_at: Math.floor(expiresAtSeconds),
+          ...summary,
         },
       }),
     );
+    // Keyed by the slice's window, not the run: a slice the state machine retried replaces its
+    // failed attempt, so the backfill's report reads one outcome per slice.
+    if (slice !== undefined) {
+      await client.send(
+        new PutCommand({
+          TableName: tableName,
+          Item: { ...backfillSliceKey(slice, report.window.from), ...summary },
+        }),
+      );
+    }
+  };
+
+  const backfillSlices = async (
+    backfillId: string,
+    pass: BackfillSliceTag["pass"],
+  ): Promise<RunReport[]> => {
+    const prefix = `${pass.toUpperCase()}#`;
+    const items = await queryPartition(client, tableName, backfillPartition(backfillId));
+    return items
+      .filter((item) => typeof item.sk === "string" && item.sk.startsWith(prefix))
+      .map((item) => JSON.parse(requireString(item, "report")) as RunReport);
   };
 
   return {
@@ -639,6 +675,7 @@ export const createDynamoDbLedger = ({ client, tableName }: DynamoDbLedgerOption
     acquireRunLock,
     releaseRunLock,
     recordRun,
+    backfillSlices,
   };
 };
 

@@ -22,3 +22,9 @@ export const RUN_METRICS = {
 } as const;
 
 export type RunMetricName = (typeof RUN_METRICS)[keyof typeof RUN_METRICS];
+
+/** One record per backfill, from its Report state; the backfill alarm watches these two. */
+export const BACKFILL_METRICS = {
+  halted: "BackfillHalted",
+  failed: "BackfillFailed",
+} as const;

@@ -3,7 +3,7 @@ import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import type { FindingKind, RunReport } from "../core/model.ts";
 import { type Events, noEvents } from "../ports/events.ts";
 import type { LogFields, Logger } from "../ports/logger.ts";
-import { METRICS_NAMESPACE, RUN_METRICS, SERVICE_NAME } from "./metric-names.ts";
+import { BACKFILL_METRICS, METRICS_NAMESPACE, RUN_METRICS, SERVICE_NAME } from "./metric-names.ts";
 
 const LOG_LEVELS = ["DEBUG", "INFO", "WARN", "ERROR"] as const;
 type LogLevel = (typeof LOG_LEVELS)[number];
@@ -98,5 +98,13 @@ export function publishRunMetrics(
 export function publishRunFailure(target: Metrics = metrics): void {
   target.addMetric(RUN_METRICS.failed, MetricUnit.Count, 1);
   target.addMetric(RUN_METRICS.succeeded, MetricUnit.Count, 0);
+  target.publishStoredMetrics();
+}
+
+/** A backfill's outcome, 0 or 1 each, so its alarm sees zeros rather than gaps. */
+export function publishBackfillMetrics(report: RunReport, target: Metrics = metrics): void {
+  target.addMetric(BACKFILL_METRICS.halted, MetricUnit.Count, flag(report.status === "HALTED"));
+  target.addMetric(BACKFILL_METRICS.failed, MetricUnit.Count, flag(report.status === "FAILED"));
+  target.addMetadata("runId", report.runId);
   target.publishStoredMetrics();
 }

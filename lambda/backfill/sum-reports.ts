@@ -29,12 +29,18 @@ export function sumCounts(all: readonly RunCounts[]): RunCounts {
 
 /**
  * Contracts §7: `HALTED` when the guard tripped on the sums (nothing was cancelled); else
- * `FAILED` if a slice failed after its retries; else `PARTIAL` if one ended `PARTIAL`; else
- * `SUCCEEDED`. A slice that found the lock held waited for nothing: it is no failure.
+ * `FAILED` if a slice failed after its retries, or the slices were never applied because one
+ * could not be judged; else `PARTIAL` if one ended `PARTIAL`; else `SUCCEEDED`. An apply
+ * slice that halts on its own (more orphans than its judge pass counted) needs a person: it
+ * counts as failed, since its siblings may have cancelled.
  */
-export function backfillStatus(halted: boolean, statuses: readonly RunStatus[]): RunStatus {
+export function backfillStatus(
+  halted: boolean,
+  statuses: readonly RunStatus[],
+  notApplied = false,
+): RunStatus {
   if (halted) return "HALTED";
-  if (statuses.includes("FAILED")) return "FAILED";
+  if (notApplied || statuses.includes("FAILED") || statuses.includes("HALTED")) return "FAILED";
   if (statuses.includes("PARTIAL")) return "PARTIAL";
   return "SUCCEEDED";
 }
@@ -47,6 +53,8 @@ export interface BackfillParts {
   readonly finishedAt: number;
   /** True when the guard on the sums tripped and no slice was applied. */
   readonly halted: boolean;
+  /** True when a slice could not be judged, so none was applied. */
+  readonly notApplied?: boolean;
   /** The slices' own reports, in time order. */
   readonly slices: readonly RunReport[];
   /** Errors of the backfill itself (the guard's, a slice that never reported). */
@@ -84,6 +92,7 @@ export function sumReports(parts: BackfillParts): BackfillReport {
     status: backfillStatus(
       parts.halted,
       parts.slices.map((slice) => slice.status),
+      parts.notApplied,
     ),
     dryRun: parts.dryRun,
     window: { ...parts.window },
@@ -97,4 +106,33 @@ export function sumReports(parts: BackfillParts): BackfillReport {
     slices: slices.slice(0, REPORT_LIST_LIMIT),
     ...(truncated ? { truncated: true as const } : {}),
   };
+}
+
+/**
+ * Step Functions holds at most 256 KiB in a state, and the report is the execution's output.
+ * Past this size the longest list is halved until the report fits; it is then `truncated`,
+ * and the whole lists stay in the slices' run records in the ledger.
+ */
+export const MAX_OUTPUT_BYTES = 200 * 1024;
+
+export function fitReport(report: BackfillReport, maxBytes = MAX_OUTPUT_BYTES): BackfillReport {
+  let fitted = report;
+  while (Buffer.byteLength(JSON.stringify(fitted), "utf8") > maxBytes) {
+    const lists = {
+      cancelled: fitted.cancelled.length,
+      findings: fitted.findings.length,
+      errors: fitted.errors.length,
+      slices: fitted.slices.length,
+    };
+    const longest = (Object.keys(lists) as (keyof typeof lists)[]).reduce((a, b) =>
+      lists[a] >= lists[b] ? a : b,
+    );
+    if (lists[longest] === 0) break;
+    fitted = {
+      ...fitted,
+      [longest]: fitted[longest].slice(0, Math.floor(lists[longest] / 2)),
+      truncated: true,
+    };
+  }
+  return fitted;
 }

@@ -24,6 +24,20 @@ export interface SyncConfig {
   readonly runRecordTtlDays: number;
   /** Written into every cancel request, for the gateway's and the customer's records. */
   readonly cancelReason: string;
+  /**
+   * `false` for a backfill's slice: it runs beside its siblings and the scheduled runs without
+   * the run lock, because the per-payment claims, not the lock, are what keep a cancel to
+   * one. Default `true`.
+   */
+  readonly holdsRunLock?: boolean;
+  /** Set for a backfill's slice: its run record is also kept under the backfill, by pass. */
+  readonly backfillSlice?: BackfillSliceTag;
+}
+
+/** Which backfill a slice run belongs to, and which of its passes. */
+export interface BackfillSliceTag {
+  readonly backfillId: string;
+  readonly pass: "judge" | "apply";
 }
 
 export const defaultSyncConfig: SyncConfig = {

@@ -124,6 +124,7 @@ export async function runSync(config: SyncConfig, ports: SyncPorts): Promise<Run
     await ports.ledger.recordRun(
       report,
       Math.floor(startedAt / 1000) + config.runRecordTtlDays * 86_400,
+      config.backfillSlice,
     );
   } catch (error) {
     // The run's effects are already in the ledger's payment records; only its summary is lost.
@@ -165,8 +166,10 @@ export async function runSync(config: SyncConfig, ports: SyncPorts): Promise<Run
   }
 
   async function lockedRun(): Promise<RunStatus> {
-    // A dry run writes no claim, so it needs no lock and never makes a real run skip.
-    if (config.dryRun) return work();
+    // A dry run writes no claim, so it needs no lock and never makes a real run skip. A
+    // backfill's slice goes without it too: the claims arbitrate between any runs, and the
+    // lock would only make slices wait on each other and on the schedule (README, Backfill).
+    if (config.dryRun || config.holdsRunLock === false) return work();
     try {
       const lock = await ports.ledger.acquireRunLock(runId, startedAt, config.runLockLeaseMs);
       if (!lock.acquired) {

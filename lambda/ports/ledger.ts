@@ -1,3 +1,4 @@
+import type { BackfillSliceTag } from "../core/config.ts";
 import type { Finding, RunReport } from "../core/model.ts";
 
 export interface ClaimRequest {
@@ -97,5 +98,8 @@ export interface Ledger {
   recordFinding(finding: Finding, runId: string, now: number): Promise<{ raised: boolean }>;
   acquireRunLock(runId: string, now: number, leaseMs: number): Promise<LockResult>;
   releaseRunLock(runId: string): Promise<void>;
-  recordRun(report: RunReport, expiresAtSeconds: number): Promise<void>;
+  /** The run's record by day; a backfill's slice is also kept under its backfill and pass. */
+  recordRun(report: RunReport, expiresAtSeconds: number, slice?: BackfillSliceTag): Promise<void>;
+  /** A backfill's slice reports for one pass, in time order: the last report of each slice. */
+  backfillSlices(backfillId: string, pass: BackfillSliceTag["pass"]): Promise<RunReport[]>;
 }

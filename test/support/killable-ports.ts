@@ -48,6 +48,7 @@ export function killablePorts(
     acquireRunLock: (...args) => alive(() => ports.ledger.acquireRunLock(...args)),
     releaseRunLock: (...args) => alive(() => ports.ledger.releaseRunLock(...args)),
     recordRun: (...args) => alive(() => ports.ledger.recordRun(...args)),
+    backfillSlices: (...args) => alive(() => ports.ledger.backfillSlices(...args)),
   };
   const gateway: Gateway = {
     async *listWindow(query, options) {

@@ -1,4 +1,5 @@
 import { decideClaim } from "../../lambda/core/claim-rules.ts";
+import type { BackfillSliceTag } from "../../lambda/core/config.ts";
 import type { Finding, PaidOrder, Payment, RunReport } from "../../lambda/core/model.ts";
 import { cursorPages, numberedPages } from "../../lambda/gateways/paging.ts";
 import type {
@@ -113,6 +114,8 @@ export class MemoryLedger implements Ledger {
   readonly findings: Finding[] = [];
   private readonly findingKeys = new Set<string>();
   readonly runs: RunReport[] = [];
+  /** A backfill's slice reports by backfill, pass and slice start, as the ledger keeps them. */
+  readonly slices = new Map<string, RunReport>();
   lock?: { owner: string; leaseUntil: number };
 
   async claimCancel(req: ClaimRequest): Promise<ClaimResult> {
@@ -216,7 +219,18 @@ export class MemoryLedger implements Ledger {
     if (this.lock?.owner === runId) this.lock = undefined;
   }
 
-  async recordRun(report: RunReport) {
+  async recordRun(report: RunReport, _expiresAtSeconds: number, slice?: BackfillSliceTag) {
     this.runs.push(report);
+    if (slice !== undefined) {
+      this.slices.set(`${slice.backfillId}#${slice.pass}#${report.window.from}`, report);
+    }
+  }
+
+  async backfillSlices(backfillId: string, pass: BackfillSliceTag["pass"]) {
+    const prefix = `${backfillId}#${pass}#`;
+    return [...this.slices.entries()]
+      .filter(([key]) => key.startsWith(prefix))
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([, report]) => report);
   }
 }
