@@ -174,6 +174,8 @@ export class BackfillStateMachine extends Construct {
         reason,
       });
     for (const fn of Object.values(functions)) {
+      // An imported function (the local runner's stand-ins) has no resource to name.
+      if (fn.node.defaultChild === undefined) continue;
       iam5(
         `<${logicalId(fn)}.Arn>:*`,
         "lambda:InvokeFunction on this one function and its versions or aliases (`:*`), as the Step Functions Lambda integration grants it; no other function.",

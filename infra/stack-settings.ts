@@ -44,6 +44,8 @@ export interface StackSettings {
   readonly backfillConcurrency: number;
 }
 
+/** Four slices at once, each with `PG_CONCURRENCY` requests: within a typical rate limit. */
+export const DEFAULT_BACKFILL_CONCURRENCY = 4;
 /** Far below Step Functions' own limits: each slice is a full run against the gateway. */
 const MAX_BACKFILL_CONCURRENCY = 40;
 

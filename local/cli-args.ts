@@ -10,6 +10,8 @@ export class UsageError extends Error {
 export const USAGE = `usage:
   paysync sync --once [--dry-run] [--from ISO --to ISO] [--max-cancels N] [--json]
   paysync sync            run the scheduler loop (what npm start does)
+  paysync backfill --from ISO --to ISO [--slice-minutes N] [--dry-run] [--max-cancels N] [--json]
+                          a long window through the backfill state machine (paysync backfill --help)
   paysync ledger …        read the ledger, and resolve findings (paysync ledger --help)
   paysync --help          this text
 

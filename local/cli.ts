@@ -6,6 +6,7 @@ import { buildReport, exitCodeFor } from "../lambda/core/report.ts";
 import { runSync } from "../lambda/core/run-sync.ts";
 import { explicitWindowProblem, scheduledWindow } from "../lambda/core/window.ts";
 import { ulid } from "../lambda/util/ulid.ts";
+import { backfillMain } from "./backfill-cli.ts";
 import { parseCliArgs, type SyncArgs, USAGE, UsageError } from "./cli-args.ts";
 import { createConsoleLogger } from "./console-logger.ts";
 import { ledgerMain } from "./ledger-cli.ts";
@@ -79,6 +80,7 @@ export async function main(
   environment: NodeJS.ProcessEnv = process.env,
 ): Promise<number> {
   if (argv[0] === "ledger") return ledgerMain(argv.slice(1), environment);
+  if (argv[0] === "backfill") return backfillMain(argv.slice(1), environment);
   if (argv.includes("--help") || argv.includes("-h")) {
     process.stdout.write(`${USAGE}\n`);
     return 0;
