@@ -129,5 +129,9 @@ describe("sumReports (contracts §7)", () => {
     expect(backfillStatus(false, ["PARTIAL", "FAILED"])).toBe("FAILED");
     expect(backfillStatus(false, ["SUCCEEDED", "PARTIAL", "SKIPPED_LOCKED"])).toBe("PARTIAL");
     expect(backfillStatus(false, ["SUCCEEDED", "SKIPPED_LOCKED"])).toBe("SUCCEEDED");
+    // An apply slice that halted on its own, beside siblings that may have cancelled.
+    expect(backfillStatus(false, ["SUCCEEDED", "HALTED"])).toBe("FAILED");
+    // A slice could not be judged, so none was applied.
+    expect(backfillStatus(false, ["SUCCEEDED"], true)).toBe("FAILED");
   });
 });
