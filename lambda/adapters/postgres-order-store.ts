@@ -49,6 +49,9 @@ export function parseOrderRow(row: Record<string, unknown>): PaidOrder {
 
 /** A text[] literal, as `pg` writes a string array parameter. */
 export function textArrayLiteral(values: readonly string[]): string {
+  if (values.length === 0) return "{}";
+  // Order ids seldom hold a quote or a backslash: then each is only wrapped in quotes.
+  if (!/["\\]/.test(values.join(""))) return `{"${values.join('","')}"}`;
   let literal = "{";
   for (let i = 0; i < values.length; i++) {
     if (i > 0) literal += ",";

@@ -9,6 +9,16 @@
 
 /** Two 32-bit lanes of a cyrb53-style hash: a 64-bit hash without BigInt. */
 export function hash64(text: string): [number, number] {
+  hashInto(text);
+  return [hashHi, hashLo];
+}
+
+// The lanes of the last hashInto: a table probes once per payment, and a pair returned as an
+// array would be one more short-lived object each time.
+let hashHi = 0;
+let hashLo = 0;
+
+function hashInto(text: string): void {
   let h1 = 0xdeadbeef;
   let h2 = 0x41c6ce57;
   for (let i = 0; i < text.length; i++) {
@@ -18,7 +28,19 @@ export function hash64(text: string): [number, number] {
   }
   h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
   h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
-  return [h1 >>> 0, h2 >>> 0];
+  hashHi = h1 >>> 0;
+  hashLo = h2 >>> 0;
+}
+
+/** The little-endian u32 at `at`, read byte by byte: cheaper than readUInt32LE in a probe loop. */
+function u32At(block: Buffer, at: number): number {
+  return (
+    ((block[at] as number) |
+      ((block[at + 1] as number) << 8) |
+      ((block[at + 2] as number) << 16) |
+      ((block[at + 3] as number) << 24)) >>>
+    0
+  );
 }
 
 // Entries live back to back in fixed blocks: [hash hi u32][hash lo u32][value length u16]
@@ -48,8 +70,8 @@ export class CompactStringTable {
   }
 
   get(key: string): string | undefined {
-    const [hi, lo] = hash64(key);
-    return this.#valueAt(this.#slots[this.#find(hi, lo)] ?? 0);
+    hashInto(key);
+    return this.#valueAt(this.#slots[this.#find(hashHi, hashLo)] ?? 0);
   }
 
   /**
@@ -57,7 +79,9 @@ export class CompactStringTable {
    * undefined when this call stored it: one hash and one probe either way.
    */
   putIfAbsent(key: string, value: string): string | undefined {
-    const [hi, lo] = hash64(key);
+    hashInto(key);
+    const hi = hashHi;
+    const lo = hashLo;
     const slot = this.#find(hi, lo);
     const existing = this.#slots[slot] ?? 0;
     if (existing !== 0) return this.#valueAt(existing);
@@ -87,7 +111,7 @@ export class CompactStringTable {
   }
 
   #block(address: number): Buffer {
-    const block = this.#blocks[Math.floor(address / BLOCK_SIZE)];
+    const block = this.#blocks[address >>> BLOCK_BITS];
     if (block === undefined) throw new RangeError(`no entry at ${address}`);
     return block;
   }
@@ -116,7 +140,7 @@ export class CompactStringTable {
       if (address === 0) return slot;
       const block = this.#block(address - 1);
       const at = (address - 1) & (BLOCK_SIZE - 1);
-      if (block.readUInt32LE(at) === hi && block.readUInt32LE(at + 4) === lo) return slot;
+      if (u32At(block, at + 4) === lo && u32At(block, at) === hi) return slot;
       slot = (slot + 1) & mask;
     }
   }
@@ -128,7 +152,7 @@ export class CompactStringTable {
       if (address === 0) continue;
       const block = this.#block(address - 1);
       const at = (address - 1) & (BLOCK_SIZE - 1);
-      this.#slots[this.#find(block.readUInt32LE(at), block.readUInt32LE(at + 4))] = address;
+      this.#slots[this.#find(u32At(block, at), u32At(block, at + 4))] = address;
     }
   }
 }

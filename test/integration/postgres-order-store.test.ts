@@ -41,6 +41,8 @@ describe("textArrayLiteral", () => {
       [],
       ["1"],
       ["1", "22", "333"],
+      ['a","b'],
+      ["x\\", '"'],
       ['a"b', "c\\d", "e,f", "{g}", " h ", "", "NULL"],
     ]) {
       expect(textArrayLiteral(ids)).toBe(pgUtils.prepareValue(ids));

@@ -79,8 +79,17 @@ export function createReferenceGateway(options: ReferenceGatewayOptions): Gatewa
       : { totalPages: body.total_pages };
   }
 
+  // The window's part of a page URL, built once per listing rather than once per page.
+  let listed: { query: PageQuery; params: string } | undefined;
+  const pageUrl = (query: PageQuery, page: number): string => {
+    if (listed?.query !== query) {
+      listed = { query, params: new URLSearchParams(windowParams(query)).toString() };
+    }
+    return `${base}/v1/payments?page=${page}&${listed.params}`;
+  };
+
   async function page(query: PageQuery, page: number): Promise<Payment[]> {
-    const answer = await get("/v1/payments", { page: String(page), ...windowParams(query) });
+    const answer = await options.http({ method: "GET", url: pageUrl(query, page), headers: auth });
     if (answer.status !== 200) throw refusal(answer, `page ${page}`);
     const body = answer.json;
     if (!isObject(body) || !Array.isArray(body.payments))
