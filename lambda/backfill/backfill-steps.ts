@@ -66,11 +66,6 @@ export interface GuardedBackfill extends Omit<BackfillPlan, "slices"> {
   readonly slices: readonly (SliceWindow & { readonly maxCancels: number })[];
 }
 
-/** Report's input: the guard's state, and the apply map's outcomes when it ran. */
-export interface BackfillFinish extends GuardedBackfill {
-  readonly applied?: readonly SliceOutcome[];
-}
-
 /** A slice run that ended `FAILED`, thrown so that the state machine retries the slice. */
 export class SliceRunFailed extends Error {
   override readonly name = "SliceRunFailed";
@@ -273,7 +268,8 @@ function silentSlice(window: SliceWindow, dryRun: boolean, error: string | undef
 }
 
 /**
- * Report: the slices' last reports, read back from the ledger (the map results carry only a
+ * Report (its input: the guard's state, plus the apply map's outcomes as `applied` when it
+ * ran): the slices' last reports, read back from the ledger (the map results carry only a
  * few numbers), summed into one backfill report (contracts §7). It is recorded as a run,
  * announced as `Run Finished`, and returned as the execution's output.
  */

@@ -48,6 +48,15 @@ export class BackfillExecutionError extends Error {
   override readonly name = "BackfillExecutionError";
 }
 
+/** The stack's backfill definition, ready for aws-local-stepfunctions to run. */
+export function localStateMachine(concurrency: number): StateMachine {
+  return new StateMachine(
+    backfillDefinition(concurrency) as unknown as StateMachineDefinition,
+    // The definition is CDK's: its ARNs are the stand-ins of `definition.ts`.
+    { validationOptions: { checkArn: false } },
+  );
+}
+
 /**
  * Runs the stack's backfill definition in this process, on aws-local-stepfunctions, with each
  * Task bound to the step the Lambda handler calls. What only AWS shows is not shown here: this
@@ -62,11 +71,7 @@ export async function runLocalBackfill(
   const now = options.now ?? Date.now;
   const slice = async (state: unknown) =>
     json((await runSlice(readSliceTask(state), sync, ports)).outcome);
-  const machine = new StateMachine(
-    backfillDefinition(options.concurrency) as unknown as StateMachineDefinition,
-    // The definition is CDK's: its ARNs are the stand-ins of `definition.ts`.
-    { validationOptions: { checkArn: false } },
-  );
+  const machine = localStateMachine(options.concurrency);
   const execution = machine.run(json(input), {
     overrides: {
       taskResourceLocalHandlers: {
