@@ -46,9 +46,13 @@ export const BACKFILL_TASKS = {
   report: "Report",
 } as const;
 
-/** What Lambda itself answers when it is busy or briefly broken: always worth another try. */
+/**
+ * What Lambda itself answers when it is throttled or briefly broken: always worth another try
+ * (Step Functions' "Handle Lambda service exceptions" best practice, plus throttling).
+ */
 const LAMBDA_TRANSIENT_ERRORS = [
   "Lambda.TooManyRequestsException",
+  "Lambda.ClientExecutionTimeoutException",
   "Lambda.ServiceException",
   "Lambda.AWSLambdaException",
   "Lambda.SdkClientException",
@@ -62,11 +66,12 @@ const LAMBDA_RETRY: RetryProps = {
   jitterStrategy: JitterType.FULL,
 };
 /**
- * A slice run that ended `FAILED` (a gateway or store outage, say), or a Lambda that timed
- * out: run the slice again. Its claims make a second run safe; its ledger record is replaced.
+ * A slice run that ended `FAILED` (a gateway or store outage, say), or a slice's Lambda that
+ * died unhandled (`Lambda.Unknown`: a timeout, out of memory): run the slice again. Its claims
+ * make a second run safe; its ledger record is replaced.
  */
 const SLICE_RETRY: RetryProps = {
-  errors: ["SliceRunFailed", "Sandbox.Timedout"],
+  errors: ["SliceRunFailed", "Lambda.Unknown"],
   interval: Duration.seconds(10),
   maxAttempts: 2,
   backoffRate: 3,

@@ -233,7 +233,7 @@ describe("reportBackfill", () => {
             scanned: 0,
             orphans: 0,
             judged: 0,
-            error: "Sandbox.Timedout",
+            error: "Lambda.Unknown",
           },
         ],
       },
@@ -243,7 +243,7 @@ describe("reportBackfill", () => {
     expect(report.status).toBe("FAILED");
     expect(report.slices[0]?.status).toBe("FAILED");
     expect(report.errors[0]?.message).toContain(`slice [${first?.from}, ${first?.to})`);
-    expect(report.errors[0]?.message).toContain("Sandbox.Timedout");
+    expect(report.errors[0]?.message).toContain("Lambda.Unknown");
   });
 
   it("reports HALTED from the judge pass, with the guard's reason and nothing cancelled", async () => {
