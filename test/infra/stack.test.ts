@@ -1,10 +1,13 @@
 import { spawn, spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { Validations } from "aws-cdk-lib";
+import { isDeepStrictEqual } from "node:util";
+import { type CfnElement, Validations } from "aws-cdk-lib";
 import { Match, type Template } from "aws-cdk-lib/assertions";
 import { Queue } from "aws-cdk-lib/aws-sqs";
+import type { IConstruct } from "constructs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createPaysyncApp } from "../../infra/paysync-app.ts";
 import { SEED_EXPECTED } from "../../local/seed-data.ts";
@@ -56,10 +59,55 @@ const logicalId = (type: string, props: Record<string, unknown> = {}) =>
 const ref = (id: string) => ({ Ref: id });
 const arnOf = (id: string) => ({ "Fn::GetAtt": [id, "Arn"] });
 
+type PaysyncStack = Synthesized["stack"];
+
+/** The logical id CloudFormation knows a construct's resource by, in its stack. */
+const idOf = (stack: PaysyncStack, construct: IConstruct) =>
+  stack.getLogicalId(construct.node.defaultChild as CfnElement);
+
+/** The backfill's four functions, by construct id (one per Task state's handler). */
+const BACKFILL_FUNCTIONS = ["BackfillPlan", "BackfillGuard", "BackfillReport", "BackfillSlice"];
+
+/** The run function: the one the schedules invoke, not a backfill step. */
+const mainFunction = (from: Pick<Synthesized, "stack"> = synthesized) =>
+  idOf(from.stack, from.stack.function);
+const backfillFunction = (name: string, from: Pick<Synthesized, "stack"> = synthesized) =>
+  idOf(from.stack, from.stack.node.findChild(name));
+/** The log group a PaysyncFunction made for itself, next to it: `${id}Logs`. */
+const ownLogGroup = (name: string, from: Pick<Synthesized, "stack"> = synthesized) =>
+  idOf(from.stack, from.stack.node.findChild(`${name}Logs`));
+const stateMachineId = (from: Pick<Synthesized, "stack"> = synthesized) =>
+  idOf(from.stack, from.stack.backfill.stateMachine);
+
+/** Partial match (as `hasResourceProperties`) on one resource, picked by its logical id. */
+function expectResource(
+  from: Template,
+  id: string,
+  type: string,
+  properties: Record<string, unknown>,
+): void {
+  from.templateMatches({ Resources: { [id]: { Type: type, Properties: properties } } });
+}
+
+/** One resource as the template has it (`toJSON()` types it `any`, as the other finders do). */
+const resourceOf = (from: Template, id: string) => from.toJSON().Resources[id];
+
+/** The app refuses this context with this message (the key's name, as `-c` users see it). */
+const rejects = (context: Record<string, unknown>, message: RegExp) =>
+  expect(() =>
+    createPaysyncApp({
+      context: { ...CDK_JSON_CONTEXT, ...context, "aws:cdk:bundling-stacks": [] },
+    }),
+  ).toThrow(message);
+
 describe("the function", () => {
   it("runs Node.js 24 on ARM64 with a deliberate timeout and memory", () => {
-    template.resourceCountIs("AWS::Lambda::Function", 1);
-    template.hasResourceProperties("AWS::Lambda::Function", {
+    // The run function and the backfill's four steps, nothing else.
+    template.resourceCountIs("AWS::Lambda::Function", 5);
+    expect(Object.keys(template.findResources("AWS::Lambda::Function")).sort()).toEqual(
+      [mainFunction(), ...BACKFILL_FUNCTIONS.map((name) => backfillFunction(name))].sort(),
+    );
+    expectResource(template, mainFunction(), "AWS::Lambda::Function", {
       Runtime: "nodejs24.x",
       Architectures: ["arm64"],
       Handler: "index.handler",
@@ -69,7 +117,7 @@ describe("the function", () => {
   });
 
   it("gets the gateway, the table and the secrets' ARNs, never a secret value", () => {
-    template.hasResourceProperties("AWS::Lambda::Function", {
+    expectResource(template, mainFunction(), "AWS::Lambda::Function", {
       Environment: {
         Variables: {
           PG_PROVIDER: "reference",
@@ -92,8 +140,7 @@ describe("the function", () => {
       },
     });
     const variables = Object.keys(
-      Object.values(template.findResources("AWS::Lambda::Function"))[0]?.Properties.Environment
-        .Variables,
+      resourceOf(template, mainFunction()).Properties.Environment.Variables,
     );
     expect(variables).not.toContain("PG_API_KEY");
     expect(variables).not.toContain("STORE_DATABASE_URL");
@@ -101,17 +148,19 @@ describe("the function", () => {
 
   it("sends a run that still fails after one retry to the dead-letter queue", () => {
     const queue = logicalId("AWS::SQS::Queue");
-    template.hasResourceProperties("AWS::Lambda::Function", {
+    expectResource(template, mainFunction(), "AWS::Lambda::Function", {
       DeadLetterConfig: { TargetArn: arnOf(queue) },
     });
+    template.resourceCountIs("AWS::Lambda::EventInvokeConfig", 1);
     template.hasResourceProperties("AWS::Lambda::EventInvokeConfig", {
+      FunctionName: ref(mainFunction()),
       MaximumRetryAttempts: 1,
       MaximumEventAgeInSeconds: 3600,
     });
   });
 
   it("is bundled locally by esbuild into ESM with a source map, without the local tools", () => {
-    const fn = Object.values(template.findResources("AWS::Lambda::Function"))[0];
+    const fn = resourceOf(template, mainFunction());
     const assetPath: string = fn?.Metadata["aws:asset:path"];
     const dir = join(synthesized.assemblyDirectory, assetPath);
     const code = readFileSync(join(dir, "index.mjs"), "utf8");
@@ -124,16 +173,91 @@ describe("the function", () => {
   });
 
   it("writes to its own log group, kept three months", () => {
-    template.hasResourceProperties("AWS::Logs::LogGroup", { RetentionInDays: 90 });
-    template.hasResourceProperties("AWS::Lambda::Function", {
-      LoggingConfig: { LogGroup: ref(logicalId("AWS::Logs::LogGroup")) },
+    const logs = ownLogGroup("Function");
+    expectResource(template, logs, "AWS::Logs::LogGroup", { RetentionInDays: 90 });
+    expectResource(template, mainFunction(), "AWS::Lambda::Function", {
+      LoggingConfig: { LogGroup: ref(logs) },
     });
+  });
+});
+
+describe("the backfill's functions", () => {
+  const handlers: Record<string, string> = {
+    BackfillPlan: "plan-handler.ts",
+    BackfillGuard: "guard-handler.ts",
+    BackfillReport: "report-handler.ts",
+    BackfillSlice: "slice-handler.ts",
+  };
+
+  it("are each bundled from their own handler, without the local tools", () => {
+    for (const name of BACKFILL_FUNCTIONS) {
+      const fn = resourceOf(template, backfillFunction(name));
+      expect(fn.Properties).toMatchObject({
+        Runtime: "nodejs24.x",
+        Architectures: ["arm64"],
+        Handler: "index.handler",
+      });
+      const dir = join(synthesized.assemblyDirectory, fn.Metadata["aws:asset:path"]);
+      const sources: string[] = JSON.parse(
+        readFileSync(join(dir, "index.mjs.map"), "utf8"),
+      ).sources;
+      expect(
+        sources.filter(
+          (source) => source.endsWith("-handler.ts") || source.endsWith("/lambda/handler.ts"),
+        ),
+        name,
+      ).toEqual([expect.stringMatching(new RegExp(`/lambda/backfill/${handlers[name]}$`))]);
+      expect(sources.filter((source) => /\/local\/|dynalite|pglite/.test(source))).toEqual([]);
+    }
+  });
+
+  it("each write to a log group of their own, kept three months", () => {
+    const groups = BACKFILL_FUNCTIONS.map((name) => ownLogGroup(name));
+    expect(new Set([ownLogGroup("Function"), ...groups]).size).toBe(5);
+    BACKFILL_FUNCTIONS.forEach((name, i) => {
+      expectResource(template, groups[i] as string, "AWS::Logs::LogGroup", { RetentionInDays: 90 });
+      expectResource(template, backfillFunction(name), "AWS::Lambda::Function", {
+        LoggingConfig: { LogGroup: ref(groups[i] as string) },
+      });
+    });
+    // Five functions' groups and the state machine's.
+    template.resourceCountIs("AWS::Logs::LogGroup", 6);
+  });
+
+  it("give the slice what a run gets, and Plan, Guard and Report no secret", () => {
+    const run = resourceOf(template, mainFunction()).Properties.Environment.Variables;
+    const variables = (name: string) =>
+      resourceOf(template, backfillFunction(name)).Properties.Environment.Variables;
+    expect(variables("BackfillSlice")).toEqual(run);
+    for (const name of ["BackfillPlan", "BackfillGuard"]) {
+      expect(variables(name)).toEqual({
+        NODE_OPTIONS: run.NODE_OPTIONS,
+        NODE_EXTRA_CA_CERTS: run.NODE_EXTRA_CA_CERTS,
+      });
+    }
+    expect(variables("BackfillReport")).toEqual({
+      NODE_OPTIONS: run.NODE_OPTIONS,
+      NODE_EXTRA_CA_CERTS: run.NODE_EXTRA_CA_CERTS,
+      LEDGER_TABLE: run.LEDGER_TABLE,
+      EVENT_BUS_NAME: run.EVENT_BUS_NAME,
+    });
+  });
+
+  it("are invoked only by the state machine (no schedule, no DLQ); a slice gets 15 minutes", () => {
+    for (const name of BACKFILL_FUNCTIONS) {
+      const fn = resourceOf(template, backfillFunction(name));
+      expect(fn.Properties.DeadLetterConfig).toBeUndefined();
+      expect(JSON.stringify(template.findResources("AWS::Lambda::Permission"))).not.toContain(
+        `"${backfillFunction(name)}"`,
+      );
+    }
+    expect(resourceOf(template, backfillFunction("BackfillSlice")).Properties.Timeout).toBe(900);
   });
 });
 
 describe("the bundle Lambda runs", () => {
   it("handles a scheduled event on the embedded stack, loaded by plain Node as ESM", async () => {
-    const fn = Object.values(template.findResources("AWS::Lambda::Function"))[0];
+    const fn = resourceOf(template, mainFunction());
     const bundle = join(synthesized.assemblyDirectory, fn?.Metadata["aws:asset:path"], "index.mjs");
     const services = await startServices();
     try {
@@ -163,7 +287,7 @@ describe("the schedules", () => {
   const targetOptions = () => ({
     RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 3600 },
     DeadLetterConfig: { Arn: arnOf(logicalId("AWS::SQS::Queue")) },
-    Arn: arnOf(logicalId("AWS::Lambda::Function")),
+    Arn: arnOf(mainFunction()),
   });
 
   it("runs the frequent sync every 5 minutes with the scheduled event itself", () => {
@@ -186,9 +310,14 @@ describe("the schedules", () => {
   it("lets EventBridge invoke the function and write to the DLQ, over TLS only", () => {
     template.resourcePropertiesCountIs(
       "AWS::Lambda::Permission",
-      { Action: "lambda:InvokeFunction", Principal: "events.amazonaws.com" },
+      {
+        Action: "lambda:InvokeFunction",
+        Principal: "events.amazonaws.com",
+        FunctionName: arnOf(mainFunction()),
+      },
       2,
     );
+    template.resourceCountIs("AWS::Lambda::Permission", 2);
     template.hasResourceProperties("AWS::SQS::Queue", {
       SqsManagedSseEnabled: true,
       MessageRetentionPeriod: 14 * 86_400,
@@ -262,16 +391,55 @@ interface Statement {
   Effect: string;
 }
 
-function statements(from: Template): Statement[] {
-  return Object.values(from.findResources("AWS::IAM::Policy")).flatMap(
-    (policy) => policy.Properties.PolicyDocument.Statement as Statement[],
+/** Every statement of the policies that name this role, and of its inline policies. */
+function roleStatements(from: Template, roleId: string): Statement[] {
+  const attached = ["AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"]
+    .flatMap((type) => Object.values(from.findResources(type)))
+    .filter((policy) =>
+      ((policy.Properties.Roles ?? []) as unknown[]).some((role) =>
+        isDeepStrictEqual(role, ref(roleId)),
+      ),
+    )
+    .map((policy) => policy.Properties.PolicyDocument);
+  const inline = ((resourceOf(from, roleId).Properties.Policies ?? []) as unknown[]).map(
+    (policy) => (policy as { PolicyDocument: unknown }).PolicyDocument,
+  );
+  return [...attached, ...inline].flatMap(
+    (document) => (document as { Statement: Statement[] }).Statement,
   );
 }
+
+/** The role a function runs as, from its `Role: { "Fn::GetAtt": [role, "Arn"] }`. */
+const roleOf = (from: Template, functionId: string): string =>
+  resourceOf(from, functionId).Properties.Role["Fn::GetAtt"][0];
+const functionStatements = (from: Template, functionId: string) =>
+  roleStatements(from, roleOf(from, functionId));
 
 const actionsOf = (statement: Statement) =>
   Array.isArray(statement.Action) ? statement.Action : [statement.Action];
 const resourcesOf = (statement: Statement) =>
   Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource];
+
+/**
+ * Every (action, resource) pair the statements allow, sorted: two roles compare exactly,
+ * however CDK happens to group the statements. Any Deny or condition is kept visible.
+ */
+const grantsOf = (all: Statement[]) =>
+  all
+    .flatMap((statement) => {
+      const { Action, Resource, Effect, ...rest } = statement as Statement &
+        Record<string, unknown>;
+      const extra = Object.keys(rest).length > 0 ? ` ${JSON.stringify(rest)}` : "";
+      return actionsOf(statement).flatMap((action) =>
+        resourcesOf(statement).map(
+          (resource) => `${Effect} ${action} ${JSON.stringify(resource)}${extra}`,
+        ),
+      );
+    })
+    .sort();
+const grant = (action: string, resource: unknown) => `Allow ${action} ${JSON.stringify(resource)}`;
+const logGrants = (logGroup: string) =>
+  ["logs:CreateLogStream", "logs:PutLogEvents"].map((action) => grant(action, arnOf(logGroup)));
 
 describe("the event bus (contracts §8)", () => {
   it("is paysync's own, named in the function's EVENT_BUS_NAME and in the stack's outputs", () => {
@@ -284,7 +452,7 @@ describe("the event bus (contracts §8)", () => {
 
 describe("least privilege", () => {
   it("lets the function touch only its table, its secrets, its bus, its log group and its DLQ", () => {
-    const all = statements(template);
+    const all = functionStatements(template, mainFunction());
     const byService = (service: string) =>
       all.filter((s) => actionsOf(s).some((a) => a.startsWith(`${service}:`)));
 
@@ -317,35 +485,98 @@ describe("least privilege", () => {
     expect(all.every((s) => s.Effect === "Allow")).toBe(true);
     expect(all.flatMap(resourcesOf)).not.toContain("*");
     expect(JSON.stringify(all)).not.toMatch(/"Action":"[a-z0-9]+:\*"/);
+
+    for (const statement of byService("logs")) {
+      expect(resourcesOf(statement)).toEqual([arnOf(ownLogGroup("Function"))]);
+    }
+    for (const statement of byService("sqs")) {
+      expect(actionsOf(statement)).toEqual(["sqs:SendMessage"]);
+      expect(resourcesOf(statement)).toEqual([arnOf(logicalId("AWS::SQS::Queue"))]);
+    }
+  });
+
+  it("lets the backfill's Plan and Guard write their own log group and nothing else", () => {
+    for (const name of ["BackfillPlan", "BackfillGuard"]) {
+      expect(grantsOf(functionStatements(template, backfillFunction(name))), name).toEqual(
+        logGrants(ownLogGroup(name)).sort(),
+      );
+    }
+  });
+
+  it("lets the backfill's Report query and put on the ledger and put events on the bus", () => {
+    const table = logicalId("AWS::DynamoDB::GlobalTable");
+    const bus = logicalId("AWS::Events::EventBus");
+    expect(grantsOf(functionStatements(template, backfillFunction("BackfillReport")))).toEqual(
+      [
+        grant("dynamodb:PutItem", arnOf(table)),
+        grant("dynamodb:Query", arnOf(table)),
+        grant("events:PutEvents", arnOf(bus)),
+        ...logGrants(ownLogGroup("BackfillReport")),
+      ].sort(),
+    );
+  });
+
+  it("lets a backfill slice do what a run does (table, both secrets, bus), with its own log group", () => {
+    const mainLogs = JSON.stringify(arnOf(ownLogGroup("Function")));
+    const sliceLogs = JSON.stringify(arnOf(ownLogGroup("BackfillSlice")));
+    const run = grantsOf(functionStatements(template, mainFunction()));
+    const slice = grantsOf(functionStatements(template, backfillFunction("BackfillSlice")));
+    // The same grants as the run function, except its dead-letter queue (the state machine
+    // invokes a slice synchronously): no more, no less.
+    expect(slice).toEqual(
+      run
+        .filter((g) => !g.startsWith("Allow sqs:"))
+        .map((g) => g.replace(mainLogs, sliceLogs))
+        .sort(),
+    );
+    for (const service of ["dynamodb", "secretsmanager", "events", "logs"]) {
+      expect(
+        slice.some((g) => g.startsWith(`Allow ${service}:`)),
+        service,
+      ).toBe(true);
+    }
+    expect(slice.some((g) => g.includes(mainLogs))).toBe(false);
   });
 
   it("attaches no managed policy outside a VPC", () => {
-    template.hasResourceProperties("AWS::IAM::Role", {
-      AssumeRolePolicyDocument: {
-        Statement: [Match.objectLike({ Principal: { Service: "lambda.amazonaws.com" } })],
-      },
-      ManagedPolicyArns: Match.absent(),
-    });
+    const functions = [mainFunction(), ...BACKFILL_FUNCTIONS.map((name) => backfillFunction(name))];
+    const roles = functions.map((fn) => roleOf(template, fn));
+    expect(new Set(roles).size).toBe(5);
+    for (const role of roles) {
+      expectResource(template, role, "AWS::IAM::Role", {
+        AssumeRolePolicyDocument: {
+          Statement: [Match.objectLike({ Principal: { Service: "lambda.amazonaws.com" } })],
+        },
+        ManagedPolicyArns: Match.absent(),
+      });
+    }
   });
 
   it("scopes reads of existing secrets to exactly their ARNs, and makes no placeholders", () => {
     const withArns = synth(
       { pgApiKeySecretArn: API_KEY_ARN, storeDatabaseSecretArn: STORE_ARN },
       { bundle: false },
-    ).template;
-    withArns.resourceCountIs("AWS::SecretsManager::Secret", 0);
-    const secretsmanager = statements(withArns).filter((s) =>
-      actionsOf(s).includes("secretsmanager:GetSecretValue"),
     );
-    expect(secretsmanager.flatMap(resourcesOf).sort()).toEqual([API_KEY_ARN, STORE_ARN].sort());
-    withArns.hasResourceProperties("AWS::Lambda::Function", {
-      Environment: {
-        Variables: Match.objectLike({
-          PG_API_KEY_SECRET_ARN: API_KEY_ARN,
-          STORE_DATABASE_SECRET_ARN: STORE_ARN,
-        }),
-      },
-    });
+    withArns.template.resourceCountIs("AWS::SecretsManager::Secret", 0);
+    const secretReads = (functionId: string) =>
+      functionStatements(withArns.template, functionId)
+        .filter((s) => actionsOf(s).some((a) => a.startsWith("secretsmanager:")))
+        .flatMap(resourcesOf)
+        .sort();
+    for (const fn of [mainFunction(withArns), backfillFunction("BackfillSlice", withArns)]) {
+      expect(secretReads(fn)).toEqual([API_KEY_ARN, STORE_ARN].sort());
+      expectResource(withArns.template, fn, "AWS::Lambda::Function", {
+        Environment: {
+          Variables: Match.objectLike({
+            PG_API_KEY_SECRET_ARN: API_KEY_ARN,
+            STORE_DATABASE_SECRET_ARN: STORE_ARN,
+          }),
+        },
+      });
+    }
+    for (const name of ["BackfillPlan", "BackfillGuard", "BackfillReport"]) {
+      expect(secretReads(backfillFunction(name, withArns)), name).toEqual([]);
+    }
   });
 });
 
@@ -363,8 +594,8 @@ describe("alarms", () => {
     TreatMissingData: "notBreaching",
   });
 
-  it("has the six alarms, each acting on the alarm topic", () => {
-    template.resourceCountIs("AWS::CloudWatch::Alarm", 6);
+  it("has the seven alarms, each acting on the alarm topic", () => {
+    template.resourceCountIs("AWS::CloudWatch::Alarm", 7);
     template.allResourcesProperties("AWS::CloudWatch::Alarm", {
       AlarmActions: [topicRef()],
       AlarmDescription: Match.anyValue(),
@@ -375,7 +606,7 @@ describe("alarms", () => {
     template.hasResourceProperties("AWS::CloudWatch::Alarm", {
       Namespace: "AWS/Lambda",
       MetricName: "Errors",
-      Dimensions: [{ Name: "FunctionName", Value: ref(logicalId("AWS::Lambda::Function")) }],
+      Dimensions: [{ Name: "FunctionName", Value: ref(mainFunction()) }],
       Statistic: "Sum",
       Threshold: 1,
       ComparisonOperator: "GreaterThanOrEqualToThreshold",
@@ -477,6 +708,351 @@ describe("alarms", () => {
   });
 });
 
+/** Amazon States Language, as much of it as these tests read. */
+interface AslState {
+  readonly Type: string;
+  readonly Next?: string;
+  readonly End?: boolean;
+  readonly Default?: string;
+  readonly Resource?: string;
+  readonly Retry?: ReadonlyArray<{ readonly ErrorEquals: readonly string[] }>;
+  readonly Catch?: ReadonlyArray<{
+    readonly ErrorEquals: readonly string[];
+    readonly Next: string;
+  }>;
+  readonly Choices?: ReadonlyArray<Record<string, unknown> & { readonly Next: string }>;
+  readonly ItemProcessor?: AslMachine & { readonly ProcessorConfig?: { readonly Mode?: string } };
+  readonly Branches?: readonly AslMachine[];
+  readonly MaxConcurrency?: number;
+}
+interface AslMachine {
+  readonly StartAt: string;
+  readonly States: Readonly<Record<string, AslState>>;
+}
+
+/** What `asl-validator` 4 exports (CommonJS, untyped): a function of the definition. */
+type AslValidator = (
+  definition: unknown,
+  options?: { checkPaths: boolean; checkArn: boolean },
+) => { isValid: boolean; errorsText: (separator?: string) => string };
+const require = createRequire(import.meta.url);
+const aslValidator = require("asl-validator") as AslValidator;
+
+/** A Lambda ARN standing for a `{ "Fn::GetAtt": [id, "Arn"] }` in the definition. */
+const placeholderArn = (logicalId: string) =>
+  `arn:aws:lambda:us-east-1:123456789012:function:${logicalId}`;
+
+/**
+ * The state machine's definition, parsed: the `Fn::Join`'s strings joined, each function ARN
+ * (`Fn::GetAtt`) replaced by a placeholder ARN that names its logical id. Any other token
+ * fails, so nothing in the definition goes unread.
+ */
+function definitionOf(from: Template): AslMachine {
+  const machines = Object.values(from.findResources("AWS::StepFunctions::StateMachine"));
+  expect(machines).toHaveLength(1);
+  const body: unknown = machines[0]?.Properties.DefinitionString;
+  let parts: unknown[];
+  if (typeof body === "string") parts = [body];
+  else {
+    const [separator, joined] = (body as { "Fn::Join": [string, unknown[]] })["Fn::Join"];
+    expect(separator).toBe("");
+    parts = joined;
+  }
+  const text = parts
+    .map((part) => {
+      if (typeof part === "string") return part;
+      const getAtt = (part as { "Fn::GetAtt"?: [string, string] })["Fn::GetAtt"];
+      if (getAtt === undefined || getAtt[1] !== "Arn" || Object.keys(part as object).length !== 1) {
+        throw new Error(`unexpected token in the definition: ${JSON.stringify(part)}`);
+      }
+      return placeholderArn(getAtt[0]);
+    })
+    .join("");
+  return JSON.parse(text) as AslMachine;
+}
+
+/** Every state by name, those of the maps' item processors (and any branches) included. */
+function statesOf(machine: AslMachine): Map<string, AslState> {
+  const all = new Map<string, AslState>();
+  const visit = (states: AslMachine["States"]) => {
+    for (const [name, state] of Object.entries(states)) {
+      expect(all.has(name), `state names are unique: ${name}`).toBe(false);
+      all.set(name, state);
+      if (state.ItemProcessor !== undefined) visit(state.ItemProcessor.States);
+      for (const branch of state.Branches ?? []) visit(branch.States);
+    }
+  };
+  visit(machine.States);
+  return all;
+}
+
+/** Every value of a key, however deep. */
+function valuesOf(value: unknown, key: string): unknown[] {
+  if (Array.isArray(value)) return value.flatMap((item) => valuesOf(item, key));
+  if (value === null || typeof value !== "object") return [];
+  return Object.entries(value).flatMap(([k, v]) => [
+    ...(k === key ? [v] : []),
+    ...valuesOf(v, key),
+  ]);
+}
+
+describe("the backfill state machine", () => {
+  let definition: AslMachine;
+  let states: Map<string, AslState>;
+  const state = (name: string): AslState => {
+    const found = states.get(name);
+    if (found === undefined) throw new Error(`no state ${name}`);
+    return found;
+  };
+  const TASKS = ["Plan", "JudgeSlice", "Guard", "ApplySlice", "Report"];
+  const SLICE_TASKS = ["JudgeSlice", "ApplySlice"];
+  const MAPS = ["Judge", "Apply"];
+
+  beforeAll(() => {
+    definition = definitionOf(template);
+    states = statesOf(definition);
+  });
+
+  it("is a STANDARD state machine, traced, logging ALL to its own log group", () => {
+    template.resourceCountIs("AWS::StepFunctions::StateMachine", 1);
+    const logs = idOf(synthesized.stack, synthesized.stack.backfill.node.findChild("Logs"));
+    const functionLogs = ["Function", ...BACKFILL_FUNCTIONS].map((name) => ownLogGroup(name));
+    expect(functionLogs).not.toContain(logs);
+    expectResource(template, logs, "AWS::Logs::LogGroup", { RetentionInDays: 90 });
+    expectResource(template, stateMachineId(), "AWS::StepFunctions::StateMachine", {
+      StateMachineType: "STANDARD",
+      TracingConfiguration: { Enabled: true },
+      LoggingConfiguration: {
+        Level: "ALL",
+        // Execution data would carry payment ids into the logs.
+        IncludeExecutionData: false,
+        Destinations: [{ CloudWatchLogsLogGroup: { LogGroupArn: arnOf(logs) } }],
+      },
+    });
+  });
+
+  it("is named in the stack's outputs", () => {
+    template.hasOutput("BackfillStateMachineArn", { Value: ref(stateMachineId()) });
+  });
+
+  it("plans, judges every slice, guards, applies only on an 'apply' verdict, and reports", () => {
+    expect(definition.StartAt).toBe("Plan");
+    expect(state("Plan").Next).toBe("Judge");
+    expect(state("Judge").Next).toBe("Guard");
+    const choices = [...states].filter(([, s]) => s.Type === "Choice");
+    expect(choices).toHaveLength(1);
+    const [choiceName, choice] = choices[0] as [string, AslState];
+    expect(state("Guard").Next).toBe(choiceName);
+    expect(choice.Choices).toEqual([
+      { Variable: "$.verdict", StringEquals: "apply", Next: "Apply" },
+    ]);
+    expect(choice.Default).toBe("Report");
+    // Nothing else leads to Apply: only the "apply" verdict does.
+    const into = (target: string) =>
+      [...states].filter(
+        ([, s]) =>
+          s.Next === target ||
+          s.Default === target ||
+          (s.Choices ?? []).some((c) => c.Next === target) ||
+          (s.Catch ?? []).some((c) => c.Next === target),
+      );
+    expect(into("Apply").map(([name]) => name)).toEqual([choiceName]);
+    expect(state("Apply").Next).toBe("Report");
+    expect(state("Report").End).toBe(true);
+  });
+
+  it("runs the slices in two distributed maps, at most 4 at a time by default", () => {
+    expect(
+      [...states]
+        .filter(([, s]) => s.Type === "Map")
+        .map(([name]) => name)
+        .sort(),
+    ).toEqual([...MAPS].sort());
+    for (const name of MAPS) {
+      const map = state(name);
+      expect(map.ItemProcessor?.ProcessorConfig?.Mode, name).toBe("DISTRIBUTED");
+      expect(map.MaxConcurrency, name).toBe(4);
+      expect(map.ItemProcessor?.StartAt, name).toBe(`${name}Slice`);
+    }
+  });
+
+  it("takes the maps' concurrency from backfillConcurrency, and refuses a bad one by name", () => {
+    // `-c backfillConcurrency=2` gives the string "2".
+    const custom = synth({ backfillConcurrency: "2" }, { bundle: false });
+    const customStates = statesOf(definitionOf(custom.template));
+    for (const name of MAPS) expect(customStates.get(name)?.MaxConcurrency, name).toBe(2);
+    expect(validationViolations(custom.assemblyDirectory)).toEqual([]);
+    // Unset falls back to 4, as cdk.json has it.
+    const unset = statesOf(
+      definitionOf(synth({ backfillConcurrency: undefined }, { bundle: false }).template),
+    );
+    for (const name of MAPS) expect(unset.get(name)?.MaxConcurrency, name).toBe(4);
+    for (const bad of [0, "0", "x", 41, 2.5, "-1", true]) {
+      rejects({ backfillConcurrency: bad }, /^cdk context "backfillConcurrency": /);
+    }
+  });
+
+  it("invokes only the four backfill functions, each from its own Task", () => {
+    const tasks = [...states].filter(([, s]) => s.Type === "Task");
+    expect(tasks.map(([name]) => name).sort()).toEqual([...TASKS].sort());
+    const resources = Object.fromEntries(tasks.map(([name, s]) => [name, s.Resource]));
+    const fn = (name: string) => placeholderArn(backfillFunction(name));
+    expect(resources).toEqual({
+      Plan: fn("BackfillPlan"),
+      JudgeSlice: fn("BackfillSlice"),
+      Guard: fn("BackfillGuard"),
+      ApplySlice: fn("BackfillSlice"),
+      Report: fn("BackfillReport"),
+    });
+    const four = new Set(BACKFILL_FUNCTIONS.map(fn));
+    for (const [name, s] of tasks) expect(four.has(s.Resource as string), name).toBe(true);
+  });
+
+  it("retries a throttled Lambda in every Task, and a failed slice, then catches it", () => {
+    const retried = (name: string) => (state(name).Retry ?? []).flatMap((r) => r.ErrorEquals);
+    for (const name of TASKS) {
+      expect(retried(name), name).toContain("Lambda.TooManyRequestsException");
+    }
+    for (const name of SLICE_TASKS) {
+      expect(retried(name), name).toContain("SliceRunFailed");
+      // A slice that gives up is reported FAILED by a state of its own map: the map goes on.
+      const catches = state(name).Catch ?? [];
+      const all = catches.filter((c) => c.ErrorEquals.includes("States.ALL"));
+      expect(all, name).toHaveLength(1);
+      const map = state(name.replace(/Slice$/, ""));
+      const gaveUp = all[0]?.Next as string;
+      expect(Object.keys(map.ItemProcessor?.States ?? {}), name).toContain(gaveUp);
+      expect(state(gaveUp).End, name).toBe(true);
+    }
+    for (const name of ["Plan", "Guard", "Report"]) {
+      expect(state(name).Catch, name).toBeUndefined();
+    }
+  });
+
+  it("is JSONPath only: no JSONata anywhere", () => {
+    expect(valuesOf(definition, "QueryLanguage").filter((q) => q !== "JSONPath")).toEqual([]);
+    expect(JSON.stringify(definition)).not.toContain("JSONata");
+  });
+
+  it("passes asl-validator, which does reject a broken definition", () => {
+    const checks = { checkPaths: true, checkArn: true };
+    // The validator writes QueryLanguage into the states it reads: it gets a copy.
+    const result = aslValidator(structuredClone(definition), checks);
+    expect(result.errorsText("\n")).toBe("");
+    expect(result.isValid).toBe(true);
+    const broken = structuredClone(definition) as { States: Record<string, { Next?: string }> };
+    (broken.States.Judge as { Next?: string }).Next = "Nowhere";
+    expect(aslValidator(broken, checks).isValid).toBe(false);
+  });
+
+  it("has a role with no wildcard action, invoking only the four backfill functions", () => {
+    const role = resourceOf(template, stateMachineId()).Properties.RoleArn["Fn::GetAtt"][0];
+    expectResource(template, role, "AWS::IAM::Role", {
+      AssumeRolePolicyDocument: {
+        Statement: [Match.objectLike({ Principal: { Service: "states.amazonaws.com" } })],
+      },
+      ManagedPolicyArns: Match.absent(),
+    });
+    const all = roleStatements(template, role);
+    expect(all.length).toBeGreaterThan(0);
+    expect(all.every((s) => s.Effect === "Allow" && !("NotAction" in s))).toBe(true);
+    const actions = all.flatMap(actionsOf);
+    // No "*", no "service:*", no "service:Prefix*" either.
+    expect(actions.filter((a) => a.includes("*"))).toEqual([]);
+
+    const lambda = all.filter((s) => actionsOf(s).some((a) => a.startsWith("lambda:")));
+    expect(lambda.flatMap(actionsOf).every((a) => a === "lambda:InvokeFunction")).toBe(true);
+    const functions = BACKFILL_FUNCTIONS.map((name) => backfillFunction(name));
+    const invocable = [
+      ...functions.map(arnOf),
+      ...functions.map((fn) => ({ "Fn::Join": ["", [arnOf(fn), ":*"]] })),
+    ];
+    const invoked = lambda.flatMap(resourcesOf);
+    expect(invoked).toHaveLength(invocable.length);
+    expect(invoked).toEqual(expect.arrayContaining(invocable));
+
+    // The one resource-less statement holds only what AWS documents as resource-less.
+    const anywhere = all.filter((s) => resourcesOf(s).includes("*"));
+    expect(anywhere.flatMap(actionsOf).sort()).toEqual([
+      "logs:CreateLogDelivery",
+      "logs:DeleteLogDelivery",
+      "logs:DescribeLogGroups",
+      "logs:DescribeResourcePolicies",
+      "logs:GetLogDelivery",
+      "logs:ListLogDeliveries",
+      "logs:PutResourcePolicy",
+      "logs:UpdateLogDelivery",
+      "xray:GetSamplingRules",
+      "xray:GetSamplingTargets",
+      "xray:PutTelemetryRecords",
+      "xray:PutTraceSegments",
+    ]);
+    // The maps start, describe and stop executions of this state machine only.
+    const machineStatements = all.filter((s) => actionsOf(s).some((a) => a.startsWith("states:")));
+    expect(machineStatements.length).toBeGreaterThan(0);
+    for (const statement of machineStatements) {
+      for (const resource of resourcesOf(statement)) {
+        expect(JSON.stringify(resource)).toContain(JSON.stringify(ref(stateMachineId())));
+      }
+    }
+    const services = new Set(actions.map((a) => a.split(":")[0]));
+    expect([...services].sort()).toEqual(["lambda", "logs", "states", "xray"]);
+  });
+
+  it("alarms on a failed, timed-out, aborted, halted or FAILED-reporting backfill", () => {
+    const execution = (id: string, metricName: string) =>
+      Match.objectLike({
+        Id: id,
+        ReturnData: false,
+        MetricStat: {
+          Metric: {
+            Namespace: "AWS/States",
+            MetricName: metricName,
+            Dimensions: [{ Name: "StateMachineArn", Value: ref(stateMachineId()) }],
+          },
+          Stat: "Sum",
+          Period: 300,
+        },
+      });
+    const reported = (id: string, metricName: string) =>
+      Match.objectLike({
+        Id: id,
+        ReturnData: false,
+        MetricStat: {
+          Metric: {
+            Namespace: "paysync",
+            MetricName: metricName,
+            Dimensions: [{ Name: "service", Value: "paysync" }],
+          },
+          Stat: "Sum",
+          Period: 300,
+        },
+      });
+    template.resourcePropertiesCountIs(
+      "AWS::CloudWatch::Alarm",
+      {
+        AlarmActions: [ref(logicalId("AWS::SNS::Topic"))],
+        Metrics: [
+          Match.objectLike({
+            Expression: "failed + timedOut + aborted + halted + failedReports",
+            ReturnData: true,
+          }),
+          execution("failed", "ExecutionsFailed"),
+          execution("timedOut", "ExecutionsTimedOut"),
+          execution("aborted", "ExecutionsAborted"),
+          reported("halted", "BackfillHalted"),
+          reported("failedReports", "BackfillFailed"),
+        ],
+        Threshold: 1,
+        ComparisonOperator: "GreaterThanOrEqualToThreshold",
+        EvaluationPeriods: 1,
+        TreatMissingData: "notBreaching",
+      },
+      1,
+    );
+  });
+});
+
 describe("the dashboard", () => {
   it("graphs every run metric and the function and queue metrics", () => {
     const dashboards = Object.values(template.findResources("AWS::CloudWatch::Dashboard"));
@@ -510,36 +1086,51 @@ describe("VPC placement", () => {
     subnetIds: ["subnet-0aaa1111bbbb2222c", "subnet-0ddd3333eeee4444f"],
   };
 
+  const vpcAccess = {
+    "Fn::Join": [
+      "",
+      [
+        "arn:",
+        { Ref: "AWS::Partition" },
+        ":iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole",
+      ],
+    ],
+  };
+  /** The run function and the slice run against the gateway and the store; the rest don't. */
+  const inVpcAndOut = (from: Synthesized) => ({
+    runs: [mainFunction(from), backfillFunction("BackfillSlice", from)],
+    others: ["BackfillPlan", "BackfillGuard", "BackfillReport"].map((name) =>
+      backfillFunction(name, from),
+    ),
+  });
+
   it("puts the function in the given subnets with its own outbound-only security group", () => {
-    const synthesized = synth(placement, { bundle: false });
-    expect(validationViolations(synthesized.assemblyDirectory)).toEqual([]);
-    const inVpc = synthesized.template;
-    const securityGroup = inVpc.getResourceId("AWS::EC2::SecurityGroup");
-    inVpc.hasResourceProperties("AWS::EC2::SecurityGroup", {
+    const inVpc = synth(placement, { bundle: false });
+    expect(validationViolations(inVpc.assemblyDirectory)).toEqual([]);
+    const securityGroup = inVpc.template.getResourceId("AWS::EC2::SecurityGroup");
+    inVpc.template.hasResourceProperties("AWS::EC2::SecurityGroup", {
       VpcId: placement.vpcId,
       SecurityGroupEgress: [Match.objectLike({ CidrIp: "0.0.0.0/0" })],
       SecurityGroupIngress: Match.absent(),
     });
-    inVpc.hasResourceProperties("AWS::Lambda::Function", {
-      VpcConfig: {
-        SubnetIds: placement.subnetIds,
-        SecurityGroupIds: [{ "Fn::GetAtt": [securityGroup, "GroupId"] }],
-      },
-    });
-    inVpc.hasResourceProperties("AWS::IAM::Role", {
-      ManagedPolicyArns: [
-        {
-          "Fn::Join": [
-            "",
-            [
-              "arn:",
-              { Ref: "AWS::Partition" },
-              ":iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole",
-            ],
-          ],
+    const { runs, others } = inVpcAndOut(inVpc);
+    for (const fn of runs) {
+      expectResource(inVpc.template, fn, "AWS::Lambda::Function", {
+        VpcConfig: {
+          SubnetIds: placement.subnetIds,
+          SecurityGroupIds: [{ "Fn::GetAtt": [securityGroup, "GroupId"] }],
         },
-      ],
-    });
+      });
+      expectResource(inVpc.template, roleOf(inVpc.template, fn), "AWS::IAM::Role", {
+        ManagedPolicyArns: [vpcAccess],
+      });
+    }
+    for (const fn of others) {
+      expectResource(inVpc.template, fn, "AWS::Lambda::Function", { VpcConfig: Match.absent() });
+      expectResource(inVpc.template, roleOf(inVpc.template, fn), "AWS::IAM::Role", {
+        ManagedPolicyArns: Match.absent(),
+      });
+    }
   });
 
   it("uses the given security groups, from -c strings too", () => {
@@ -552,9 +1143,11 @@ describe("VPC placement", () => {
       { bundle: false },
     );
     inVpc.template.resourceCountIs("AWS::EC2::SecurityGroup", 0);
-    inVpc.template.hasResourceProperties("AWS::Lambda::Function", {
-      VpcConfig: { SubnetIds: placement.subnetIds, SecurityGroupIds: ["sg-0123456789abcdef0"] },
-    });
+    for (const fn of inVpcAndOut(inVpc).runs) {
+      expectResource(inVpc.template, fn, "AWS::Lambda::Function", {
+        VpcConfig: { SubnetIds: placement.subnetIds, SecurityGroupIds: ["sg-0123456789abcdef0"] },
+      });
+    }
     expect(validationViolations(inVpc.assemblyDirectory)).toEqual([]);
   });
 });
@@ -573,30 +1166,36 @@ describe("cdk-nag AwsSolutionsChecks", () => {
   });
 
   it("accepts only acknowledgements with a reason of substance", () => {
-    const { app } = createPaysyncApp({
+    const { app, stack } = createPaysyncApp({
       context: { ...CDK_JSON_CONTEXT, "aws:cdk:bundling-stacks": [] },
     });
-    const acknowledged = app.node
-      .findAll()
-      .flatMap((construct) => construct.node.metadata)
-      .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
-      .flatMap((entry) => Object.entries(entry.data as Record<string, string>));
-    expect(acknowledged.map(([id]) => id).sort()).toEqual([
-      "AwsSolutions::AwsSolutions-SMG4",
-      "AwsSolutions::AwsSolutions-SMG4",
-    ]);
-    for (const [, reason] of acknowledged) expect(reason.length).toBeGreaterThan(80);
+    const acknowledged = app.node.findAll().flatMap((construct) =>
+      construct.node.metadata
+        .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+        .flatMap((entry) => Object.entries(entry.data as Record<string, string>))
+        .map(([id, reason]) => ({ id, reason, path: construct.node.path })),
+    );
+    // The backfill's role: lambda:InvokeFunction on each of its four functions' versions,
+    // the resource-less log-delivery and X-Ray actions, and its own child executions.
+    const machine = stack.backfill.stateMachine;
+    const executions = `arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${idOf(stack, machine)}"}]}]}`;
+    const iam5 = [
+      ...BACKFILL_FUNCTIONS.map((name) => `<${idOf(stack, stack.node.findChild(name))}.Arn>:*`),
+      "*",
+      `${executions}:*`,
+      `${executions}/*:*`,
+    ].map((resource) => `AwsSolutions::AwsSolutions-IAM5[Resource::${resource}]`);
+    expect(acknowledged.map(({ id }) => id).sort()).toEqual(
+      ["AwsSolutions::AwsSolutions-SMG4", "AwsSolutions::AwsSolutions-SMG4", ...iam5].sort(),
+    );
+    for (const { id, path } of acknowledged) {
+      if (id.includes("IAM5")) expect(path).toBe(machine.node.path);
+    }
+    for (const { reason } of acknowledged) expect(reason.length).toBeGreaterThan(80);
   });
 });
 
 describe("context", () => {
-  const rejects = (context: Record<string, unknown>, message: RegExp) =>
-    expect(() =>
-      createPaysyncApp({
-        context: { ...CDK_JSON_CONTEXT, ...context, "aws:cdk:bundling-stacks": [] },
-      }),
-    ).toThrow(message);
-
   it("requires pgBaseUrl, naming the key", () => {
     rejects({ pgBaseUrl: undefined }, /^cdk context "pgBaseUrl": is required/);
     rejects({ pgBaseUrl: "  " }, /^cdk context "pgBaseUrl": is required/);
