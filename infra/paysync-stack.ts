@@ -180,7 +180,12 @@ export class PaysyncStack extends Stack {
       new PaysyncFunction(this, id, {
         entry,
         description,
-        environment: { ...settings.syncEnvironment, ...environment },
+        // The provider too: the variables are read as a run reads them (PG_PAGE_SIZE's ceiling).
+        environment: {
+          ...settings.syncEnvironment,
+          PG_PROVIDER: settings.pgProvider,
+          ...environment,
+        },
         timeout: Duration.minutes(1),
       });
     const plan = step(

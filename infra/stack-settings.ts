@@ -194,7 +194,11 @@ function vpcPlacement(context: Context): VpcPlacement | undefined {
  * Contracts §4 variables for the function, checked the way the function will check them, so a
  * bad value fails the synth instead of every run.
  */
-function syncEnvironment(context: Context, pgBaseUrl: string): Record<string, string> {
+function syncEnvironment(
+  context: Context,
+  pgBaseUrl: string,
+  pgProvider: ProviderName,
+): Record<string, string> {
   const key = "syncEnvironment";
   let value = present(context, key);
   if (typeof value === "string") {
@@ -222,7 +226,8 @@ function syncEnvironment(context: Context, pgBaseUrl: string): Record<string, st
     variables[name] = String(setting);
   }
   try {
-    const config = readEnvConfig({ ...variables, PG_BASE_URL: pgBaseUrl });
+    // With the provider, as the function reads them: PG_PAGE_SIZE's ceiling is the gateway's.
+    const config = readEnvConfig({ ...variables, PG_BASE_URL: pgBaseUrl, PG_PROVIDER: pgProvider });
     if (config.sync.graceSeconds >= DEEP_RUN_LOOKBACK_SECONDS) {
       throw new ConfigError(
         "GRACE_SECONDS",
@@ -243,6 +248,7 @@ function syncEnvironment(context: Context, pgBaseUrl: string): Record<string, st
 export function readStackSettings(node: Pick<Node, "tryGetContext">): StackSettings {
   const context: Context = (key) => node.tryGetContext(key);
   const pgBaseUrl = httpUrl(context, "pgBaseUrl");
+  const pgProvider = provider(context);
   const secretArn = "a complete Secrets Manager secret ARN (ending in the 6-character suffix)";
   const pgApiKeySecretArn = matching(context, "pgApiKeySecretArn", SECRET_ARN, secretArn);
   const storeDatabaseSecretArn = matching(context, "storeDatabaseSecretArn", SECRET_ARN, secretArn);
@@ -253,18 +259,18 @@ export function readStackSettings(node: Pick<Node, "tryGetContext">): StackSetti
   const vpc = vpcPlacement(context);
   return {
     pgBaseUrl,
-    pgProvider: provider(context),
+    pgProvider,
     ...(pgApiKeySecretArn === undefined ? {} : { pgApiKeySecretArn }),
     ...(storeDatabaseSecretArn === undefined ? {} : { storeDatabaseSecretArn }),
     syncRateMinutes: wholeNumber(context, "syncRateMinutes", 5, 1, MAX_SYNC_RATE_MINUTES),
     deepRunCron,
     ...(alarmEmail === undefined ? {} : { alarmEmail }),
     ...(vpc === undefined ? {} : { vpc }),
-    syncEnvironment: syncEnvironment(context, pgBaseUrl),
+    syncEnvironment: syncEnvironment(context, pgBaseUrl, pgProvider),
     backfillConcurrency: wholeNumber(
       context,
       "backfillConcurrency",
-      4,
+      DEFAULT_BACKFILL_CONCURRENCY,
       1,
       MAX_BACKFILL_CONCURRENCY,
     ),

@@ -233,11 +233,13 @@ describe("the backfill's functions", () => {
       expect(variables(name)).toEqual({
         NODE_OPTIONS: run.NODE_OPTIONS,
         NODE_EXTRA_CA_CERTS: run.NODE_EXTRA_CA_CERTS,
+        PG_PROVIDER: run.PG_PROVIDER,
       });
     }
     expect(variables("BackfillReport")).toEqual({
       NODE_OPTIONS: run.NODE_OPTIONS,
       NODE_EXTRA_CA_CERTS: run.NODE_EXTRA_CA_CERTS,
+      PG_PROVIDER: run.PG_PROVIDER,
       LEDGER_TABLE: run.LEDGER_TABLE,
       EVENT_BUS_NAME: run.EVENT_BUS_NAME,
     });
@@ -1264,6 +1266,25 @@ describe("context", () => {
         },
       );
     }
+  });
+
+  it("checks syncEnvironment against the chosen gateway, and gives every function the provider", () => {
+    // Toss allows pages of 5,000; the reference API only 100.
+    const toss = synth(
+      { pgProvider: "toss", syncEnvironment: { PG_PAGE_SIZE: 5000 } },
+      { bundle: false },
+    ).template;
+    const functions = Object.values(toss.findResources("AWS::Lambda::Function"));
+    expect(functions).toHaveLength(5);
+    for (const fn of functions) {
+      expect(fn.Properties.Environment.Variables).toMatchObject({
+        PG_PROVIDER: "toss",
+        PG_PAGE_SIZE: "5000",
+      });
+    }
+    expect(() => synth({ syncEnvironment: { PG_PAGE_SIZE: 5000 } }, { bundle: false })).toThrow(
+      /syncEnvironment\.PG_PAGE_SIZE/,
+    );
   });
 
   it("makes the app exit 1 with the key's name and no stack trace", () => {
