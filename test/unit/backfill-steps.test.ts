@@ -277,6 +277,39 @@ describe("reportBackfill", () => {
   });
 });
 
+describe("the execution's state", () => {
+  it("stays far below Step Functions' 256 KiB at the most slices a plan has", () => {
+    const year = planBackfill(
+      { from: iso(NOW - 366 * 24 * HOUR), to: iso(NOW - HOUR), sliceMinutes: 1 },
+      SETTINGS,
+      NOW,
+    );
+    expect(year.slices).toHaveLength(400);
+    const big = {
+      status: "SUCCEEDED" as const,
+      scanned: 99_999_999,
+      orphans: 99_999,
+      judged: 99_999_999,
+    };
+    // After Judge: the plan and the judge pass's outcomes, the largest numbers a slice has.
+    const judged = year.slices.map((s) => ({ ...s, ...big }));
+    const afterJudge = { ...year, judged };
+    // After Apply: the guard's state (which drops the judge results) and the apply outcomes.
+    const guarded = guardBackfill(afterJudge, { maxOrphanRatio: 1 });
+    const afterApply = {
+      ...guarded,
+      applied: judged.map((s) => ({
+        ...s,
+        status: "FAILED",
+        error: "Lambda.TooManyRequestsException",
+      })),
+    };
+    for (const state of [year, afterJudge, guarded, afterApply]) {
+      expect(Buffer.byteLength(JSON.stringify(state))).toBeLessThan(128 * 1024);
+    }
+  });
+});
+
 describe("fitReport", () => {
   it("keeps the execution's output under Step Functions' state limit, and says it cut", () => {
     const window = { from: iso(NOW - HOUR), to: iso(NOW) };
