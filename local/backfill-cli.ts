@@ -5,6 +5,7 @@ import { BackfillInputError, parseBackfillInput } from "../lambda/backfill/plan-
 import type { BackfillReport } from "../lambda/backfill/sum-reports.ts";
 import { ConfigError, readEnvConfig } from "../lambda/config/env-config.ts";
 import { exitCodeFor } from "../lambda/core/report.ts";
+import { UsageError } from "./cli-args.ts";
 import { createConsoleLogger } from "./console-logger.ts";
 import { openRunEnvironment } from "./run-environment.ts";
 import { formatSummary } from "./summary.ts";
@@ -26,8 +27,6 @@ export const BACKFILL_USAGE = `usage:
   exit: 0 succeeded, 1 failed, 2 halted (nothing cancelled), 3 partial, 64 bad arguments`;
 
 const EXIT_USAGE = 64;
-
-class UsageError extends Error {}
 
 function readArgs(argv: readonly string[]) {
   let values: ReturnType<typeof parse>["values"];
