@@ -112,7 +112,7 @@ describe("the function", () => {
       Architectures: ["arm64"],
       Handler: "index.handler",
       Timeout: 300,
-      MemorySize: 512,
+      MemorySize: 1024,
     });
   });
 
