@@ -6,7 +6,7 @@ import {
   QueryCommand,
 } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createDynamoDbLedger } from "../../lambda/adapters/dynamodb-ledger.ts";
+import { createDynamoDbLedger, queryPartition } from "../../lambda/adapters/dynamodb-ledger.ts";
 import { createDocumentClient, ensureLedgerTable } from "../../lambda/adapters/ledger-table.ts";
 import { emptyCounts, type RunReport } from "../../lambda/core/model.ts";
 import type { ClaimRequest, Ledger } from "../../lambda/ports/ledger.ts";
@@ -563,6 +563,13 @@ describe("open-claim markers on a closed record", () => {
     const { ledger, tableName } = await freshLedger();
     await ledger.claimCancel(claimRequest({ pgUid: "pg-d" }));
     await ledger.completeCancel("pg-d", "run-a", "CANCELLED", T0 + 1);
+    // The outcome's history line and the marker's removal went out together.
+    expect(await readItem(tableName, "CLAIMS#OPEN", "pg-d")).toBeUndefined();
+    expect(
+      (await queryPartition(doc, tableName, "PAY#pg-d"))
+        .filter((item) => item.type === "history")
+        .map((item) => item.what),
+    ).toEqual(["claimed for cancelling, attempt 1", "CANCELLED"]);
     expect(
       await ledger.claimCancel(
         claimRequest({ pgUid: "pg-d", runId: "run-b", now: T0 + 2 * LEASE_MS }),
