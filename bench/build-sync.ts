@@ -21,7 +21,19 @@ export async function buildSync(root: string, outdir: string): Promise<string> {
     banner: {
       js: "import { createRequire as __benchCreateRequire } from 'node:module'; const require = __benchCreateRequire(import.meta.url);",
     },
-    external: ["pg-native", "dynalite", "@electric-sql/pglite", "@electric-sql/pglite-socket"],
+    // `paysync backfill` loads the CDK (to synthesize the stack's state machine) and the
+    // interpreter only when it runs: left to node_modules, as the embedded stack is, rather
+    // than bundled into a chunk the sync never loads. bench/.build sits inside the repo, so
+    // Node resolves them from its node_modules.
+    external: [
+      "pg-native",
+      "dynalite",
+      "@electric-sql/pglite",
+      "@electric-sql/pglite-socket",
+      "aws-cdk-lib",
+      "constructs",
+      "aws-local-stepfunctions",
+    ],
     logLevel: "warning",
   });
   return path.join(outdir, "cli.js");

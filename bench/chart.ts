@@ -1,10 +1,10 @@
 // bench/results.svg, drawn by hand: wall time and peak RSS against N, log-scale N axis.
-import type { Results, Row } from "./results.ts";
+import type { BackfillResult, Results, Row } from "./results.ts";
 
 const PANEL_W = 420;
 const PANEL_H = 300;
 const MARGIN = { left: 64, right: 16, top: 36, bottom: 48 };
-const COLORS = { paysync: "#2563eb", baseline: "#ea580c", bound: "#6b7280" };
+const COLORS = { paysync: "#2563eb", baseline: "#ea580c", bound: "#6b7280", backfill: "#16a34a" };
 
 interface Point {
   n: number;
@@ -18,7 +18,7 @@ interface Series {
   color: string;
   points: Point[];
   dashed?: boolean;
-  marker: "circle" | "square" | "tick";
+  marker: "circle" | "square" | "tick" | "diamond";
 }
 
 const esc = (text: string) =>
@@ -112,6 +112,11 @@ function panel(
         parts.push(
           `<circle cx="${x}" cy="${y}" r="4" fill="${fill}" stroke="${s.color}" stroke-width="2"/>`,
         );
+      } else if (s.marker === "diamond") {
+        const [cx, cy] = [Number(x), Number(y)];
+        parts.push(
+          `<polygon points="${cx},${cy - 6} ${cx + 6},${cy} ${cx},${cy + 6} ${cx - 6},${cy}" fill="${fill}" stroke="${s.color}" stroke-width="2"/>`,
+        );
       } else if (s.marker === "square") {
         parts.push(
           `<rect x="${Number(x) - 4}" y="${Number(y) - 4}" width="8" height="8" fill="${fill}" stroke="${s.color}" stroke-width="2"/>`,
@@ -196,6 +201,23 @@ function memorySeries(rows: Row[]): Series[] {
   return series;
 }
 
+/** One point, at the backfill's N: the same axes, a week of payments instead of 80 minutes. */
+function backfillSeries(
+  backfill: BackfillResult | null,
+  value: (b: BackfillResult) => number | null,
+): Series[] {
+  const v = backfill ? value(backfill) : null;
+  if (!backfill || v === null) return [];
+  return [
+    {
+      label: `backfill, ${backfill.days} days`,
+      color: COLORS.backfill,
+      marker: "diamond",
+      points: [{ n: backfill.n, value: v }],
+    },
+  ];
+}
+
 function legend(series: Series[], y: number): string {
   let x = MARGIN.left;
   return series
@@ -212,11 +234,17 @@ function legend(series: Series[], y: number): string {
 
 export function renderChart(results: Results): string {
   const rows = [...results.rows].sort((a, b) => a.n - b.n);
-  const sizes = rows.map((r) => r.n);
+  const { backfill } = results;
+  const sizes = [...new Set([...rows.map((r) => r.n), ...(backfill ? [backfill.n] : [])])].sort(
+    (a, b) => a - b,
+  );
   const width = PANEL_W * 2;
   const height = PANEL_H + 56;
-  const times = timeSeries(rows);
-  const memory = memorySeries(rows);
+  const times = [
+    ...timeSeries(rows),
+    ...backfillSeries(backfill, (b) => (b.wallMs === null ? null : b.wallMs / 1000)),
+  ];
+  const memory = [...memorySeries(rows), ...backfillSeries(backfill, (b) => b.peakRssMiB)];
   const { machine } = results;
   const limitS = (rows.find((r) => r.baseline)?.baseline?.limitMs ?? 600_000) / 1000;
   const limit = limitS >= 60 ? `${Math.round(limitS / 60)} min` : formatSeconds(limitS);

@@ -20,9 +20,26 @@ export const pgUidOf = (i: number): string => `PG${String(i).padStart(7, "0")}`;
 /** Varied amounts between 1,000 and 10,900 KRW; the SQL twin is in `ORDERS_INSERT_SQL`. */
 export const amountOf = (i: number): number => 1000 + ((i * 7919) % 100) * 100;
 
+/** The backfill row's window: a week, cut by the backfill into 28 slices of six hours. */
+export const BACKFILL_DAYS = 7;
+
+/**
+ * Where paid_at is spread: `[fromMs, toMs)`. Without `spanDays`, the single run's 80 minutes
+ * inside its default window. With it, `spanDays` days ending 35 minutes before `nowMs` (on a
+ * whole minute, for a readable `--to`): the backfill's `--to` must be no later than now minus
+ * GRACE_SECONDS (30 min) when it starts, and the services take a while to load 1M rows.
+ */
+export function paidAtSpan(nowMs: number, spanDays?: number): { fromMs: number; toMs: number } {
+  if (spanDays === undefined)
+    return { fromMs: nowMs - OLDEST_MS, toMs: nowMs - OLDEST_MS + SPAN_MS };
+  const toMs = Math.floor((nowMs - 35 * MINUTE_MS) / MINUTE_MS) * MINUTE_MS;
+  return { fromMs: toMs - spanDays * 24 * 60 * MINUTE_MS, toMs };
+}
+
 /** Payments 1..n, each for order i, paid_at spread evenly and already in (paid_at, pg_uid) order. */
-export function* benchPayments(n: number, nowMs: number): Generator<SimPayment> {
-  const first = nowMs - OLDEST_MS;
+export function* benchPayments(n: number, nowMs: number, spanDays?: number): Generator<SimPayment> {
+  const { fromMs, toMs } = paidAtSpan(nowMs, spanDays);
+  const span = toMs - fromMs;
   for (let i = 1; i <= n; i += 1) {
     yield {
       pg_uid: pgUidOf(i),
@@ -30,7 +47,7 @@ export function* benchPayments(n: number, nowMs: number): Generator<SimPayment> 
       amount: amountOf(i),
       currency: "KRW",
       status: "paid",
-      paid_at: new Date(first + Math.floor(((i - 1) * SPAN_MS) / n)).toISOString(),
+      paid_at: new Date(fromMs + Math.floor(((i - 1) * span) / n)).toISOString(),
     };
   }
 }

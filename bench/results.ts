@@ -72,6 +72,31 @@ export interface PhaseCpu {
   other: number | null;
 }
 
+/**
+ * The backfill row: `paysync backfill --from --to --json` over a week of N payments, measured
+ * by the same wrapper as a run. No lower bound and no 512 MB Lambda estimate: its slices run
+ * 4 at a time in this one process, where on AWS each is a Lambda of its own.
+ */
+export interface BackfillResult
+  extends Omit<PaysyncResult, "boundMs" | "ratio" | "lambda512Ms" | "cpu"> {
+  n: number;
+  days: number;
+  window: { from: string; to: string };
+  /** Slices in the backfill report. */
+  slices: number | null;
+  /** The single run's wall at the same N in the same bench run, and this wall over it. */
+  singleRunWallMs: number | null;
+  toSingleRun: number | null;
+  /**
+   * CPU of each process (ms, from /proc) during main(); before the first gateway call
+   * (loading the CDK, synthesizing the definition, the plan); from the first call to the
+   * judge pass's last page answered; and from the apply pass's first page to the end.
+   */
+  cpu: Record<BackfillPhase, PhaseCpu | null>;
+}
+
+export type BackfillPhase = "main" | "setup" | "judge" | "apply";
+
 export interface BaselineResult {
   finished: boolean;
   /** From its first request to its last cancel; null when it did not finish. */
@@ -99,4 +124,6 @@ export interface Results {
   machine: Machine;
   settings: Record<string, number | string | readonly string[]>;
   rows: Row[];
+  /** Null when BENCH_BACKFILL=off. */
+  backfill: BackfillResult | null;
 }

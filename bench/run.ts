@@ -9,6 +9,11 @@
 //      time and its peak RSS;
 //   3. start fresh services and run the seed-style baseline (bench/seed-style.ts) in its own
 //      process, killed after BENCH_BASELINE_LIMIT_S (600) seconds.
+// Then, once, the backfill row: fresh services with BENCH_BACKFILL_N payments (default 1M)
+// spread over 7 days, and `paysync backfill --from --to --json` over that week in the same
+// wrapper. It runs right after the single run of the same N, if BENCH_SIZES has it, for the
+// ratio of the two; without BENCH_BACKFILL_N it runs only when BENCH_SIZES holds 1,000,000,
+// so a small BENCH_SIZES stays quick. BENCH_BACKFILL=off skips it.
 // Then it prints the table and writes bench/results.json, bench/results.svg and the README's
 // "Benchmark" section. Progress goes to stderr; BENCH_BASELINE=off skips the baseline.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -28,15 +33,24 @@ import {
 } from "./children.ts";
 import {
   API_KEY,
+  BACKFILL_DAYS,
   CONCURRENCY,
   expectedOrphans,
   LATENCY_MS,
   lowerBoundMs,
   ORDER_CHUNK_SIZE,
   PAGE_SIZE,
-  pagesOf,
+  paidAtSpan,
 } from "./dataset.ts";
-import type { BaselineResult, Machine, PaysyncResult, PhaseCpu, Results, Row } from "./results.ts";
+import type {
+  BackfillResult,
+  BaselineResult,
+  Machine,
+  PaysyncResult,
+  PhaseCpu,
+  Results,
+  Row,
+} from "./results.ts";
 import { formatTable, updateReadme } from "./table.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -72,6 +86,20 @@ function parseSizes(raw: string | undefined): number[] {
     }
   }
   return sizes;
+}
+
+/** The backfill's N, or null for none: see the header. */
+function backfillSize(sizes: readonly number[]): number | null {
+  if ((process.env.BENCH_BACKFILL ?? "on").toLowerCase() === "off") return null;
+  const raw = process.env.BENCH_BACKFILL_N;
+  if (raw === undefined || raw.trim() === "") {
+    return sizes.includes(1_000_000) ? 1_000_000 : null;
+  }
+  const n = Number(raw);
+  if (!Number.isSafeInteger(n) || n < PAGE_SIZE) {
+    throw new Error(`BENCH_BACKFILL_N must be an integer >= ${PAGE_SIZE}, got ${raw}`);
+  }
+  return n;
 }
 
 function parseSeconds(name: string, fallback: number): number {
@@ -114,7 +142,12 @@ interface Service {
   child: Child;
 }
 
-async function startService(role: Role, n: number, nowMs: number): Promise<Service> {
+async function startService(
+  role: Role,
+  n: number,
+  nowMs: number,
+  spanDays?: number,
+): Promise<Service> {
   const child = spawnChild(
     `${role} service`,
     [
@@ -127,6 +160,7 @@ async function startService(role: Role, n: number, nowMs: number): Promise<Servi
       String(n),
       "--now",
       String(nowMs),
+      ...(spanDays === undefined ? [] : ["--span-days", String(spanDays)]),
     ],
     { env: baseEnv(), onStderr: (line) => log(`  [${role}] ${line}`) },
   );
@@ -142,8 +176,10 @@ async function startService(role: Role, n: number, nowMs: number): Promise<Servi
   }
 }
 
-async function startServices(roles: readonly Role[], n: number, nowMs: number) {
-  const settled = await Promise.allSettled(roles.map((role) => startService(role, n, nowMs)));
+async function startServices(roles: readonly Role[], n: number, nowMs: number, spanDays?: number) {
+  const settled = await Promise.allSettled(
+    roles.map((role) => startService(role, n, nowMs, spanDays)),
+  );
   const services = settled.flatMap((s) => (s.status === "fulfilled" ? [s.value] : []));
   const failed = settled.find((s) => s.status === "rejected");
   if (failed) {
@@ -183,23 +219,44 @@ async function stopServices(services: Iterable<Service>): Promise<void> {
 
 const num = (value: unknown): number | null => (typeof value === "number" ? value : null);
 
-async function runPaysync(n: number, syncEntry: string): Promise<PaysyncResult> {
+/** One CLI command measured in the sync process, against fresh services. */
+interface Command {
+  /** For progress lines and the ledger table's name. */
+  label: string;
+  /** The gateway spreads the payments over this many days (services.ts --span-days). */
+  spanDays?: number;
+  /** The CLI's arguments (BENCH_SYNC_ARGS); `sync --once --json` when unset. */
+  args?: (nowMs: number) => readonly string[];
+}
+
+type Measured = Omit<PaysyncResult, "boundMs" | "ratio" | "lambda512Ms" | "cpu"> & {
+  /** CPU of each process between two epoch moments; works after the processes are gone. */
+  phase(from: unknown, to: unknown, toPlus?: number): PhaseCpu | null;
+  /** Epoch ms to ms from the start of main(). */
+  at(epoch: unknown, plus?: number): number | null;
+  mainStartedAt: number | undefined;
+  mainEnd: number | undefined;
+  /** The CLI's JSON report as printed. */
+  report: Record<string, unknown>;
+};
+
+async function measure(n: number, syncEntry: string, command: Command): Promise<Measured> {
   const nowMs = Date.now();
   log(`N=${n}: starting the gateway, the store and the ledger`);
-  const services = await startServices(["gateway", "store", "ledger"], n, nowMs);
+  const services = await startServices(["gateway", "store", "ledger"], n, nowMs, command.spanDays);
   const scratch = mkdtempSync(path.join(os.tmpdir(), "paysync-bench-"));
   const statsFile = path.join(scratch, "sync-stats.json");
   const expected = expectedOrphans(n);
-  const boundMs = lowerBoundMs(n);
   const problems: string[] = [];
   try {
+    const args = command.args?.(nowMs);
     const env: NodeJS.ProcessEnv = {
       ...baseEnv(),
       PG_BASE_URL: services.get("gateway")?.url,
       PG_API_KEY: API_KEY,
       STORE_DATABASE_URL: services.get("store")?.url,
       DYNAMODB_ENDPOINT: services.get("ledger")?.url,
-      LEDGER_TABLE: `paysync_bench_${n}_${nowMs}`,
+      LEDGER_TABLE: `paysync_bench_${command.label === "sync" ? "" : `${command.label}_`}${n}_${nowMs}`,
       PG_PAGE_SIZE: String(PAGE_SIZE),
       PG_CONCURRENCY: String(CONCURRENCY),
       PG_MAX_RPS: String(MAX_RPS),
@@ -209,8 +266,11 @@ async function runPaysync(n: number, syncEntry: string): Promise<PaysyncResult> 
       LOG_LEVEL: "warn",
       BENCH_STATS_FILE: statsFile,
       BENCH_SYNC_ENTRY: syncEntry,
+      ...(args === undefined ? {} : { BENCH_SYNC_ARGS: JSON.stringify(args) }),
     };
-    log(`N=${n}: paysync sync --once (${pagesOf(n)} pages, ${expected} orphans expected)`);
+    log(
+      `N=${n}: paysync ${args === undefined ? "sync --once" : args.join(" ")} (${expected} orphans expected)`,
+    );
     let stderrLines = 0;
     const machine = sampleMachine();
     // With the heap flags the Lambda, `npm start` and `npx paysync` run with.
@@ -219,14 +279,14 @@ async function runPaysync(n: number, syncEntry: string): Promise<PaysyncResult> 
       ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
       : [];
     const sync = spawnChild(
-      "sync",
+      command.label,
       [...HEAP_FLAGS, ...profile, path.join(BENCH, "sync-process.mjs")],
       {
         env,
         onStderr: (line) => {
           stderrLines += 1;
-          if (stderrLines <= 20) log(`  [sync] ${line}`);
-          else if (stderrLines === 21) log("  [sync] (further log lines not shown)");
+          if (stderrLines <= 20) log(`  [${command.label}] ${line}`);
+          else if (stderrLines === 21) log(`  [${command.label}] (further log lines not shown)`);
         },
       },
     );
@@ -238,7 +298,11 @@ async function runPaysync(n: number, syncEntry: string): Promise<PaysyncResult> 
     if (reportLines.length !== 1) {
       problems.push(`stdout had ${reportLines.length} non-empty lines, expected one JSON report`);
     }
-    let report: { status?: string; durationMs?: number; counts?: Record<string, number> } = {};
+    let report: {
+      status?: string;
+      durationMs?: number;
+      counts?: Record<string, number>;
+    } & Record<string, unknown> = {};
     try {
       report = JSON.parse(reportLines.at(-1) ?? "{}");
     } catch {
@@ -312,12 +376,6 @@ async function runPaysync(n: number, syncEntry: string): Promise<PaysyncResult> 
       cpuMs: stats.mainCpuMs ?? null,
       cpuUsPerPayment:
         stats.mainCpuMs === undefined ? null : Math.round((stats.mainCpuMs * 10_000) / n) / 10,
-      lambda512Ms:
-        wallMs === null || stats.mainCpuMs === undefined
-          ? null
-          : Math.round(Math.max(wallMs, stats.mainCpuMs / LAMBDA_512_VCPU)),
-      boundMs,
-      ratio: wallMs === null ? null : wallMs / boundMs,
       peakRssMiB: peakKiB === undefined ? null : Math.round(peakKiB / 1024),
       loadRssMiB: stats.loadRssKiB === undefined ? null : Math.round(stats.loadRssKiB / 1024),
       memoryPeaksMiB: stats.peaksMiB ?? null,
@@ -337,20 +395,103 @@ async function runPaysync(n: number, syncEntry: string): Promise<PaysyncResult> 
         lastLedgerCall: at(ledger.lastAt),
         end: wallMs,
       },
-      cpu: {
-        main: phase(stats.mainStartedAt, mainEnd),
-        pages: phase(gateway.firstRequestAt, gateway.lastPageAt, LATENCY_MS),
-        cancels: phase(gateway.firstCancelAt, gateway.lastCancelAt, LATENCY_MS),
-      },
       gateway,
       store,
       ledger,
       problems,
+      phase,
+      at,
+      mainStartedAt: stats.mainStartedAt,
+      mainEnd,
+      report,
     };
   } finally {
     await stopServices(services.values());
     rmSync(scratch, { recursive: true, force: true });
   }
+}
+
+async function runPaysync(n: number, syncEntry: string): Promise<PaysyncResult> {
+  const {
+    phase,
+    at: _at,
+    mainStartedAt,
+    mainEnd,
+    report: _report,
+    ...measured
+  } = await measure(n, syncEntry, { label: "sync" });
+  const boundMs = lowerBoundMs(n);
+  const { wallMs, cpuMs } = measured;
+  return {
+    ...measured,
+    lambda512Ms:
+      wallMs === null || cpuMs === null
+        ? null
+        : Math.round(Math.max(wallMs, cpuMs / LAMBDA_512_VCPU)),
+    boundMs,
+    ratio: wallMs === null ? null : wallMs / boundMs,
+    cpu: {
+      main: phase(mainStartedAt, mainEnd),
+      pages: phase(measured.gateway.firstRequestAt, measured.gateway.lastPageAt, LATENCY_MS),
+      cancels: phase(measured.gateway.firstCancelAt, measured.gateway.lastCancelAt, LATENCY_MS),
+    },
+  };
+}
+
+/**
+ * `paysync backfill` over a week of N payments: the stack's state machine on
+ * aws-local-stepfunctions in the sync process, judge pass then apply pass over 6-hour slices.
+ */
+async function runBackfill(
+  n: number,
+  syncEntry: string,
+  singleRunWallMs: number | null,
+): Promise<BackfillResult> {
+  let window = { from: "", to: "" };
+  const { phase, at, mainStartedAt, mainEnd, report, ...measured } = await measure(n, syncEntry, {
+    label: "backfill",
+    spanDays: BACKFILL_DAYS,
+    args: (nowMs) => {
+      const span = paidAtSpan(nowMs, BACKFILL_DAYS);
+      window = { from: new Date(span.fromMs).toISOString(), to: new Date(span.toMs).toISOString() };
+      return ["backfill", "--from", window.from, "--to", window.to, "--json"];
+    },
+  });
+  // The window must hold every payment, each read and judged once per pass.
+  if (measured.counts !== null && measured.counts.scanned !== n) {
+    measured.problems.push(`scanned ${measured.counts.scanned}, expected all ${n}`);
+  }
+  const { gateway } = measured;
+  const pageRequests = num(gateway.pageRequests);
+  if (pageRequests === null || num(gateway.rereads) !== pageRequests / 2) {
+    measured.problems.push(
+      `${String(gateway.pageRequests)} page requests of which ${String(gateway.rereads)} re-reads: not one judge and one apply read of each page`,
+    );
+  }
+  const { wallMs } = measured;
+  return {
+    n,
+    days: BACKFILL_DAYS,
+    window,
+    slices: Array.isArray(report.slices) ? report.slices.length : null,
+    ...measured,
+    timeline: {
+      ...measured.timeline,
+      judgeLastPageAnswered: at(gateway.lastFirstReadAt, LATENCY_MS),
+      applyFirstPage: at(gateway.firstRereadAt),
+    },
+    singleRunWallMs,
+    toSingleRun:
+      wallMs === null || singleRunWallMs === null || singleRunWallMs === 0
+        ? null
+        : wallMs / singleRunWallMs,
+    cpu: {
+      main: phase(mainStartedAt, mainEnd),
+      setup: phase(mainStartedAt, gateway.firstRequestAt),
+      judge: phase(gateway.firstRequestAt, gateway.lastFirstReadAt, LATENCY_MS),
+      apply: phase(gateway.firstRereadAt, mainEnd),
+    },
+  };
 }
 
 // ---------------------------------------------------------------- baseline
@@ -520,9 +661,33 @@ function describeRow(row: Row): void {
   }
 }
 
+function describeBackfill(b: BackfillResult): void {
+  const t = b.timeline;
+  log(
+    `backfill N=${b.n} over ${b.days} days: ${b.status} in ${seconds(b.wallMs)} ` +
+      `(${b.toSingleRun === null ? "no single run at this N" : `${b.toSingleRun.toFixed(2)}× the single run`}), ` +
+      `${b.slices ?? "?"} slices, peak RSS ${b.peakRssMiB ?? "?"} MiB (${b.loadRssMiB ?? "?"} after loading), ` +
+      `cancelled ${b.counts?.cancelled ?? "?"}/${b.expectedCancelled} (simulator: ${b.effectiveCancels ?? "?"}, ` +
+      `${b.doubleCancels ?? "?"} twice), CPU ${seconds(b.cpuMs)} (${b.cpuUsPerPayment ?? "?"} µs a payment)`,
+  );
+  log(
+    `  where the time went (s from main()): first gateway call ${seconds(t.firstGatewayRequest ?? null)}, ` +
+      `judge pass's last page ${seconds(t.judgeLastPageAnswered ?? null)}, apply pass from ${seconds(t.applyFirstPage ?? null)}, ` +
+      `cancels ${seconds(t.firstCancel ?? null)} → ${seconds(t.lastCancelAnswered ?? null)}, end ${seconds(t.end ?? null)}; ` +
+      `gateway: ${String(b.gateway.requests ?? "?")} requests, at most ${String(b.gateway.maxPerSecond ?? "?")} in a second, ` +
+      `${String(b.gateway.maxPagesInFlight ?? "?")} pages in flight`,
+  );
+  for (const name of ["setup", "judge", "apply", "main"] as const) {
+    const c = b.cpu[name];
+    if (c) log(`  CPU during ${name} ${cpuLine(c)}`);
+  }
+  if (b.problems.length > 0) loudly(`backfill N=${b.n}: ${b.problems.join("; ")}`);
+}
+
 async function main(): Promise<number> {
   installReaper(log);
   const sizes = parseSizes(process.env.BENCH_SIZES);
+  const backfillN = backfillSize(sizes);
   const withBaseline = (process.env.BENCH_BASELINE ?? "on").toLowerCase() !== "off";
   const limitMs = parseSeconds("BENCH_BASELINE_LIMIT_S", 600) * 1000;
   const results: Results = {
@@ -537,23 +702,38 @@ async function main(): Promise<number> {
       baselineLimitS: limitMs / 1000,
       sync: "esbuild bundle of local/cli.ts, run as `paysync sync --once --json`",
       syncNodeFlags: HEAP_FLAGS,
+      ...(backfillN === null
+        ? {}
+        : {
+            backfill: `the same bundle, run as \`paysync backfill --from --to --json\` over ${BACKFILL_DAYS} days of N = ${backfillN} payments`,
+          }),
     },
     rows: [],
+    backfill: null,
   };
   log(
-    `sizes ${sizes.join(", ")}; ${results.machine.cpu}, ${results.machine.cores} cores, Node ${results.machine.node}`,
+    `sizes ${sizes.join(", ")}${backfillN === null ? "" : `; backfill of ${backfillN}`}; ${results.machine.cpu}, ${results.machine.cores} cores, Node ${results.machine.node}`,
   );
   const syncEntry = await buildSync(ROOT, path.join(BENCH, ".build"));
   log(
     `bundled the sync into ${path.relative(ROOT, syncEntry)}; it runs with ${HEAP_FLAGS.join(" ")}`,
   );
+  const backfill = async (singleRunWallMs: number | null) => {
+    if (backfillN === null) return;
+    results.backfill = await runBackfill(backfillN, syncEntry, singleRunWallMs);
+    describeBackfill(results.backfill);
+  };
   for (const n of sizes) {
     const paysync = await runPaysync(n, syncEntry);
+    // Next to the single run it is compared with, before the baseline's long minutes.
+    if (n === backfillN && results.backfill === null) await backfill(paysync.wallMs);
     const baseline = withBaseline ? await runBaseline(n, limitMs) : null;
     const row = { n, paysync, baseline };
     results.rows.push(row);
     describeRow(row);
   }
+
+  if (backfillN !== null && results.backfill === null) await backfill(null);
 
   const table = formatTable(results);
   process.stdout.write(`\n${table}\n`);
@@ -566,6 +746,10 @@ async function main(): Promise<number> {
   const failed = results.rows.filter((row) => row.paysync.problems.length > 0);
   if (failed.length > 0) {
     loudly(`paysync did not do the expected work at N = ${failed.map((r) => r.n).join(", ")}`);
+    return 1;
+  }
+  if (results.backfill && results.backfill.problems.length > 0) {
+    loudly(`the backfill did not do the expected work: ${results.backfill.problems.join("; ")}`);
     return 1;
   }
   return 0;

@@ -1,5 +1,6 @@
 // One benchmark service in its own process, so that the sync's CPU and memory are its own:
-//   tsx bench/services.ts --role gateway|store|ledger --n N [--now EPOCH_MS]
+//   tsx bench/services.ts --role gateway|store|ledger --n N [--now EPOCH_MS] [--span-days D]
+// (--span-days spreads the gateway's payments over D days for the backfill row.)
 // Prints one JSON line when ready ({"ready": true, "url": ...}), then answers commands
 // read from stdin, one per line: "stats" (one JSON line back) and "stop". It exits when
 // stdin closes, so a parent that dies, however it dies, leaves no service behind.
@@ -7,7 +8,7 @@ import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 import dynalite from "dynalite";
 import { startEmbeddedPostgres } from "../local/embedded/postgres.ts";
-import { startPgSimulator } from "../local/simulator/pg-simulator.ts";
+import { type SimRequest, startPgSimulator } from "../local/simulator/pg-simulator.ts";
 import { API_KEY, benchPayments, LATENCY_MS, ORDERS_INSERT_SQL, PAGE_SIZE } from "./dataset.ts";
 import { BusyMeter } from "./meter.ts";
 
@@ -19,9 +20,9 @@ interface Service {
   close(): Promise<void>;
 }
 
-async function startGateway(n: number, nowMs: number): Promise<Service> {
+async function startGateway(n: number, nowMs: number, spanDays?: number): Promise<Service> {
   const sim = await startPgSimulator({
-    payments: benchPayments(n, nowMs),
+    payments: benchPayments(n, nowMs, spanDays),
     apiKey: API_KEY,
     defaultPerPage: PAGE_SIZE,
     latencyMs: LATENCY_MS,
@@ -32,6 +33,7 @@ async function startGateway(n: number, nowMs: number): Promise<Service> {
       const pages = sim.requests.filter((r) => r.method === "GET" && r.path === "/v1/payments");
       const cancels = sim.requests.filter((r) => r.method === "POST");
       const cancelled = [...sim.effectiveCancels().values()];
+      const passes = readPasses(pages);
       return {
         requests: sim.requests.length,
         pageRequests: pages.length,
@@ -41,6 +43,7 @@ async function startGateway(n: number, nowMs: number): Promise<Service> {
         lastPageAt: pages.at(-1)?.at ?? null,
         firstCancelAt: cancels[0]?.at ?? null,
         lastCancelAt: cancels.at(-1)?.at ?? null,
+        ...passes,
         maxPerSecond: maxInAnySecond(sim.requests.map((r) => r.at)),
         // Each call is held LATENCY_MS, so arrivals within one latency were in flight together.
         maxPagesInFlight: maxWithin(
@@ -57,6 +60,33 @@ async function startGateway(n: number, nowMs: number): Promise<Service> {
     },
     close: () => sim.close(),
   };
+}
+
+/**
+ * A backfill reads each page twice, judge pass then apply pass, and the guard runs between:
+ * the first reading of a (from, to, page) is the judge pass's, a second one the apply pass's.
+ * Null for a single run, which reads each page once.
+ */
+function readPasses(pages: readonly SimRequest[]): {
+  lastFirstReadAt: number | null;
+  firstRereadAt: number | null;
+  rereads: number;
+} {
+  const seen = new Set<string>();
+  let lastFirstReadAt: number | null = null;
+  let firstRereadAt: number | null = null;
+  let rereads = 0;
+  for (const { query, at } of pages) {
+    const key = `${query.from} ${query.to} ${query.page}`;
+    if (seen.has(key)) {
+      rereads += 1;
+      firstRereadAt ??= at;
+    } else {
+      seen.add(key);
+      lastFirstReadAt = at;
+    }
+  }
+  return { lastFirstReadAt: rereads > 0 ? lastFirstReadAt : null, firstRereadAt, rereads };
 }
 
 /** Most request arrivals inside any 1-second span (the log is in arrival order). */
@@ -147,10 +177,10 @@ async function startLedger(): Promise<Service> {
   };
 }
 
-function start(role: Role, n: number, nowMs: number): Promise<Service> {
+function start(role: Role, n: number, nowMs: number, spanDays?: number): Promise<Service> {
   switch (role) {
     case "gateway":
-      return startGateway(n, nowMs);
+      return startGateway(n, nowMs, spanDays);
     case "store":
       return startStore(n);
     case "ledger":
@@ -169,14 +199,20 @@ async function main(): Promise<void> {
       role: { type: "string" },
       n: { type: "string", default: "0" },
       now: { type: "string" },
+      "span-days": { type: "string" },
     },
   });
   const role = parseRole(values.role);
   const n = Number(values.n);
   if (!Number.isSafeInteger(n) || n < 0) throw new Error(`--n must be a count, got ${values.n}`);
   const nowMs = values.now === undefined ? Date.now() : Number(values.now);
+  const rawSpan = values["span-days"];
+  const spanDays = rawSpan === undefined ? undefined : Number(rawSpan);
+  if (spanDays !== undefined && !(Number.isSafeInteger(spanDays) && spanDays > 0)) {
+    throw new Error(`--span-days must be a whole number of days, got ${rawSpan}`);
+  }
   const began = performance.now();
-  const service = await start(role, n, nowMs);
+  const service = await start(role, n, nowMs, spanDays);
   // CPU is counted from here: building the dataset is not the service's work during a run.
   const readyCpu = process.cpuUsage();
   const reply = (line: Record<string, unknown>) =>

@@ -1,8 +1,10 @@
 // The sync under measurement, in a process of its own: `paysync sync --once --json` through
 // the CLI's own main(), with the environment the bench hands over. main() comes from the
 // bundle BENCH_SYNC_ENTRY names, or from the TypeScript sources through tsx when it is unset.
+// BENCH_SYNC_ARGS (a JSON array) replaces the arguments, so that the backfill row is measured
+// by the same wrapper: `["backfill", "--from", …, "--to", …, "--json"]`.
 //
-// stdout carries the CLI's output only: exactly one JSON run report line. What the bench
+// stdout carries the CLI's output only: exactly one JSON report line. What the bench
 // needs besides (the exit code, the time main() took, and this process's peak RSS from
 // getrusage, which Linux keeps as a high-water mark) goes to the file named by
 // BENCH_STATS_FILE, written after main() has returned and closed every connection.
@@ -13,6 +15,13 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 const onStdinEnd = () => process.exit(70);
 process.stdin.on("end", onStdinEnd);
 process.stdin.resume();
+
+const args = process.env.BENCH_SYNC_ARGS
+  ? JSON.parse(process.env.BENCH_SYNC_ARGS)
+  : ["sync", "--once", "--json"];
+if (!Array.isArray(args) || !args.every((arg) => typeof arg === "string")) {
+  throw new Error("BENCH_SYNC_ARGS must be a JSON array of strings");
+}
 
 const startedAt = performance.now();
 const entry = process.env.BENCH_SYNC_ENTRY;
@@ -29,7 +38,7 @@ const sampleMemory = () => {
   for (const key of Object.keys(peaks)) peaks[key] = Math.max(peaks[key], usage[key]);
 };
 const sampler = setInterval(sampleMemory, 100);
-const exitCode = await main(["sync", "--once", "--json"], process.env);
+const exitCode = await main(args, process.env);
 const finishedAt = performance.now();
 clearInterval(sampler);
 

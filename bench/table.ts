@@ -1,5 +1,5 @@
 // The printed table and the README's Benchmark section, both from bench/results.json's shape.
-import type { PhaseCpu, Results, Row } from "./results.ts";
+import type { BackfillResult, PhaseCpu, Results, Row } from "./results.ts";
 
 export const README_START = "<!-- bench:start (written by npm run bench) -->";
 export const README_END = "<!-- bench:end -->";
@@ -36,6 +36,11 @@ function baselineRss(row: Row): string {
   return b.finished ? `${b.peakRssMiB} MiB` : `≥ ${b.peakRssMiB} MiB (when stopped)`;
 }
 
+function peakRss(p: { peakRssMiB: number | null; loadRssMiB: number | null }): string {
+  if (p.peakRssMiB === null) return "–";
+  return `${p.peakRssMiB} MiB${p.loadRssMiB === null ? "" : ` (${p.loadRssMiB} at load)`}`;
+}
+
 function cancelled(row: Row): string {
   const p = row.paysync;
   const got = p.counts?.cancelled;
@@ -50,6 +55,7 @@ export function formatTable(results: Results): string {
     "paysync wall",
     "lower bound",
     "wall / bound",
+    "vs single run",
     "peak RSS (sync)",
     "sync CPU / payment",
     "512 MB Lambda (est.)",
@@ -68,9 +74,8 @@ export function formatTable(results: Results): string {
         seconds(p.wallMs),
         seconds(p.boundMs),
         p.ratio === null ? "–" : `${p.ratio.toFixed(2)}`,
-        p.peakRssMiB === null
-          ? "–"
-          : `${p.peakRssMiB} MiB${p.loadRssMiB === null ? "" : ` (${p.loadRssMiB} at load)`}`,
+        "–",
+        peakRss(p),
         p.cpuUsPerPayment === null ? "–" : `${p.cpuUsPerPayment.toFixed(1)} µs`,
         seconds(p.lambda512Ms),
         p.paymentsPerSecond === null ? "–" : formatN(p.paymentsPerSecond),
@@ -81,7 +86,44 @@ export function formatTable(results: Results): string {
       ].join(" | ")} |`,
     );
   }
+  if (results.backfill) lines.push(backfillRow(results.backfill));
   return lines.join("\n");
+}
+
+/**
+ * The backfill's row. Its cancels are the simulator's own count: the report only sums what
+ * the slices said they did. No bound, no seed-style run, and no 512 MB Lambda estimate (see
+ * `backfillNote`).
+ */
+function backfillRow(b: BackfillResult): string {
+  const fine = b.effectiveCancels === b.expectedCancelled && b.problems.length === 0;
+  return `| ${[
+    `${formatN(b.n)}: backfill, ${b.days} days`,
+    seconds(b.wallMs),
+    "–",
+    "–",
+    b.toSingleRun === null ? "–" : `${b.toSingleRun.toFixed(2)}×`,
+    peakRss(b),
+    b.cpuUsPerPayment === null ? "–" : `${b.cpuUsPerPayment.toFixed(1)} µs ¹`,
+    "– ¹",
+    b.paymentsPerSecond === null ? "–" : formatN(b.paymentsPerSecond),
+    `${b.effectiveCancels ?? "?"} / ${b.expectedCancelled} by the simulator, ${b.doubleCancels ?? "?"} twice${fine ? "" : " ⚠"}`,
+    "–",
+    "–",
+    "–",
+  ].join(" | ")} |`;
+}
+
+function backfillNote(b: BackfillResult): string {
+  return (
+    `¹ The backfill row is \`paysync backfill --from ${b.window.from} --to ${b.window.to} --json\` ` +
+    `over N = ${formatN(b.n)} payments spread over those ${b.days} days: ${b.slices ?? "?"} slices, ` +
+    "judged then applied, 4 at a time, all in one process. Its CPU / payment is that " +
+    "process's CPU over N: both passes, plus loading the CDK and synthesizing the state " +
+    "machine. The 512 MB Lambda estimate is left out: on AWS each slice is a Lambda of its " +
+    "own, with its own share of a vCPU, and Step Functions' own time between states is not " +
+    "in this process."
+  );
 }
 
 function cpuShares(name: string, c: PhaseCpu | null): string {
@@ -107,6 +149,21 @@ function timeGoes(row: Row): string {
   );
 }
 
+function backfillTimeGoes(b: BackfillResult): string {
+  const t = b.timeline;
+  const store = b.store as { statements?: number; busyMs?: number };
+  const ledger = b.ledger as { operations?: number; busyMs?: number };
+  return (
+    `- backfill, N = ${formatN(b.n)} over ${b.days} days: first gateway call at ${seconds(t.firstGatewayRequest ?? null)}, ` +
+    `judge pass's pages answered by ${seconds(t.judgeLastPageAnswered ?? null)}, apply pass from ` +
+    `${seconds(t.applyFirstPage ?? null)}, cancels ${seconds(t.firstCancel ?? null)} → ` +
+    `${seconds(t.lastCancelAnswered ?? null)}, done at ${seconds(t.end ?? null)}; store busy ` +
+    `${seconds(store.busyMs ?? null)} (${store.statements ?? "?"} statements), ledger busy ` +
+    `${seconds(ledger.busyMs ?? null)} (${ledger.operations ?? "?"} calls)` +
+    `${cpuShares("the judge pass", b.cpu.judge)}${cpuShares("the apply pass", b.cpu.apply)}`
+  );
+}
+
 function generated(results: Results): string {
   const m = results.machine;
   return [
@@ -121,6 +178,9 @@ function generated(results: Results): string {
       "of `main()`, by the services' own clocks):",
     "",
     ...results.rows.map(timeGoes),
+    ...(results.backfill
+      ? [backfillTimeGoes(results.backfill), "", backfillNote(results.backfill)]
+      : []),
     "",
     README_END,
   ].join("\n");
