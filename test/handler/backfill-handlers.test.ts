@@ -3,7 +3,7 @@ import { discardContainerPorts } from "../../lambda/aws/ports.ts";
 import { localStateMachine } from "../../local/backfill/run-backfill.ts";
 import { SEED_EXPECTED } from "../../local/seed-data.ts";
 import { effectiveCancels, type Services, startServices } from "../support/embedded.ts";
-import { fakeContext, scopedEnv } from "./lambda-harness.ts";
+import { captureOutput, fakeContext, scopedEnv } from "./lambda-harness.ts";
 
 /**
  * The four Lambda handlers, each bound to its Task state of the synthesized definition, as
@@ -12,7 +12,10 @@ import { fakeContext, scopedEnv } from "./lambda-harness.ts";
 
 const env = scopedEnv();
 let services: Services | undefined;
+let output: ReturnType<typeof captureOutput> | undefined;
 afterEach(async () => {
+  output?.stop();
+  output = undefined;
   await discardContainerPorts();
   await services?.close();
   services = undefined;
@@ -50,10 +53,13 @@ describe("the backfill's Lambda handlers under the state machine", () => {
       to: new Date(to).toISOString(),
       sliceMinutes: 480,
     };
+    output = captureOutput();
     const execution = localStateMachine(2).run(input, {
       overrides: { taskResourceLocalHandlers: await handlers() },
     });
     const report = (await execution.result) as Record<string, unknown>;
+    const metrics = output.lines().filter((line) => "_aws" in line);
+    output.stop();
 
     expect(report.status).toBe("SUCCEEDED");
     expect(report.slices).toHaveLength(3);
@@ -61,6 +67,16 @@ describe("the backfill's Lambda handlers under the state machine", () => {
     expect(effectiveCancels(services)).toEqual(
       Object.fromEntries(SEED_EXPECTED.cancelled.map((uid) => [uid, 1])),
     );
+    // The apply pass's three slices count as runs in the run metrics; the judge pass's dry
+    // runs do not. The Report step adds one record for the backfill itself.
+    const runs = metrics.filter((m) => "Succeeded" in m);
+    expect(runs).toHaveLength(3);
+    expect(runs.reduce((sum, m) => sum + Number(m.Cancelled), 0)).toBe(
+      SEED_EXPECTED.cancelled.length,
+    );
+    expect(metrics.filter((m) => "BackfillHalted" in m)).toEqual([
+      expect.objectContaining({ BackfillHalted: 0, BackfillFailed: 0, runId: report.runId }),
+    ]);
   });
 
   it("fails the execution at Plan, naming the problem, before any request", async () => {
