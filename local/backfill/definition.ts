@@ -1,5 +1,6 @@
 import { App, Stack } from "aws-cdk-lib";
 import { Function as LambdaFunction } from "aws-cdk-lib/aws-lambda";
+import type { CfnStateMachine } from "aws-cdk-lib/aws-stepfunctions";
 import {
   type BackfillFunctions,
   BackfillStateMachine,
@@ -55,13 +56,12 @@ export function backfillDefinition(concurrency: number): Record<string, unknown>
     guard: standIn("guard"),
     report: standIn("report"),
   };
-  new BackfillStateMachine(stack, "Backfill", { functions, concurrency });
-  const template = app.synth().getStackByName(stack.stackName).template as {
-    Resources: Record<string, { Type: string; Properties: { DefinitionString: Json } }>;
-  };
-  const machine = Object.values(template.Resources).find(
-    (resource) => resource.Type === "AWS::StepFunctions::StateMachine",
-  );
-  if (machine === undefined) throw new Error("the backfill construct made no state machine");
-  return JSON.parse(resolve(machine.Properties.DefinitionString)) as Record<string, unknown>;
+  const { stateMachine } = new BackfillStateMachine(stack, "Backfill", { functions, concurrency });
+  // The property the template carries, resolved the way synthesis resolves it, without
+  // writing a whole cloud assembly: under the CLI's small heap that costs seconds of GC.
+  const resource = stateMachine.node.defaultChild as CfnStateMachine;
+  return JSON.parse(resolve(stack.resolve(resource.definitionString) as Json)) as Record<
+    string,
+    unknown
+  >;
 }

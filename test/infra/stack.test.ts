@@ -10,6 +10,7 @@ import { Queue } from "aws-cdk-lib/aws-sqs";
 import type { IConstruct } from "constructs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createPaysyncApp } from "../../infra/paysync-app.ts";
+import { backfillDefinition } from "../../local/backfill/definition.ts";
 import { SEED_EXPECTED } from "../../local/seed-data.ts";
 import { effectiveCancels, startServices } from "../support/embedded.ts";
 import {
@@ -892,6 +893,15 @@ describe("the backfill state machine", () => {
     for (const bad of [0, "0", "x", 41, 2.5, "-1", true]) {
       rejects({ backfillConcurrency: bad }, /^cdk context "backfillConcurrency": /);
     }
+  });
+
+  it("is what `paysync backfill` runs locally: the same definition, only the ARNs differ", () => {
+    const withoutResources = (machine: unknown) =>
+      JSON.parse(JSON.stringify(machine), (key, value) => (key === "Resource" ? "…" : value));
+    const local = backfillDefinition(4);
+    expect(withoutResources(local)).toEqual(withoutResources(definition));
+    // The stand-ins still tell the Tasks apart, by function.
+    expect(JSON.stringify(local)).toContain("function:paysync-backfill-slice");
   });
 
   it("invokes only the four backfill functions, each from its own Task", () => {
