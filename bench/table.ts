@@ -119,7 +119,7 @@ function backfillNote(b: BackfillResult): string {
     `¹ The backfill row is \`paysync backfill --from ${b.window.from} --to ${b.window.to} --json\` ` +
     `over N = ${formatN(b.n)} payments spread over those ${b.days} days: ${b.slices ?? "?"} slices, ` +
     "judged then applied, 4 at a time, all in one process. Its CPU / payment is that " +
-    "process's CPU over N: both passes, plus loading the CDK and synthesizing the state " +
+    "process's CPU over N: both passes, plus loading the CDK and resolving the state " +
     "machine. The 512 MB Lambda estimate is left out: on AWS each slice is a Lambda of its " +
     "own, with its own share of a vCPU, and Step Functions' own time between states is not " +
     "in this process."
