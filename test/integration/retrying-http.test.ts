@@ -14,13 +14,19 @@ const RETRY: RetryPolicy = {
   maxRetryAfterMs: 1_000,
 };
 
-/** A server whose every request is answered by `handle`; counts what arrived. */
-async function serve(handle: (req: IncomingMessage, res: ServerResponse, n: number) => void) {
+/** A server whose every request is answered by `handle`, once its body is in; counts them. */
+async function serve(
+  handle: (req: IncomingMessage, res: ServerResponse, n: number, body: string) => void,
+) {
   let requests = 0;
   const server = createServer((req, res) => {
-    requests++;
-    req.resume();
-    req.on("end", () => handle(req, res, requests));
+    const n = ++requests;
+    let body = "";
+    req.setEncoding("utf8");
+    req.on("data", (chunk: string) => {
+      body += chunk;
+    });
+    req.on("end", () => handle(req, res, n, body));
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   onTestFinished(
@@ -114,34 +120,17 @@ describe("retrying HTTP client: the wire", () => {
 
   it("sends a POST body with its length, and reads Retry-After from the headers", async () => {
     const bodies: string[] = [];
-    let calls = 0;
-    const server = createServer((req, res) => {
-      calls++;
-      let body = "";
-      req.setEncoding("utf8");
-      req.on("data", (chunk: string) => {
-        body += chunk;
-      });
-      req.on("end", () => {
-        bodies.push(`${req.headers["content-length"]}:${body}`);
-        if (calls === 1) {
-          res.writeHead(429, { "retry-after": "0" });
-          res.end();
-          return;
-        }
-        res.writeHead(200, { "content-type": "application/json" });
-        res.end("{}");
-      });
+    const server = await serve((req, res, n, body) => {
+      bodies.push(`${req.headers["content-length"]}:${body}`);
+      if (n === 1) {
+        res.writeHead(429, { "retry-after": "0" });
+        res.end();
+        return;
+      }
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end("{}");
     });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    onTestFinished(
-      () =>
-        new Promise<void>((resolve) => {
-          server.closeAllConnections();
-          server.close(() => resolve());
-        }),
-    );
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/c`;
+    const url = `${server.url}/v1/c`;
     const answer = await httpWith(1_000)({
       method: "POST",
       url,
