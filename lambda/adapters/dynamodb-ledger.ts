@@ -1,6 +1,4 @@
 import {
-  BatchWriteCommand,
-  type BatchWriteCommandInput,
   DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
@@ -22,6 +20,7 @@ import type {
   LockResult,
   OpenClaim,
 } from "../ports/ledger.ts";
+import { createLedgerBatchWriter } from "./ledger-batch-writer.ts";
 
 export interface DynamoDbLedgerOptions {
   readonly client: DynamoDBDocumentClient;
@@ -127,30 +126,6 @@ export function historyWriter(client: DynamoDBDocumentClient, tableName: string)
   };
 }
 
-/**
- * Best-effort writes of different items, in one request: each ledger call costs the run
- * about a millisecond and a half of CPU (signing, serializing, a socket write), and a cancel
- * makes several. Nothing here is conditional, so a batch may land in part: what is left
- * unprocessed is sent once more, then dropped like a failed history line.
- */
-async function bestEffortBatch(
-  client: DynamoDBDocumentClient,
-  tableName: string,
-  requests: NonNullable<BatchWriteCommandInput["RequestItems"]>[string],
-): Promise<void> {
-  try {
-    let pending = requests;
-    for (let attempt = 0; attempt < 2 && pending.length > 0; attempt++) {
-      const answer = await client.send(
-        new BatchWriteCommand({ RequestItems: { [tableName]: pending } }),
-      );
-      pending = answer.UnprocessedItems?.[tableName] ?? [];
-    }
-  } catch {
-    // Only history lines and markers: the records they describe are already written.
-  }
-}
-
 const iso = (epochMs: number): string => new Date(epochMs).toISOString();
 
 /**
@@ -207,7 +182,11 @@ const parseCancelRecord = (item: Item): CancelRecord => {
 };
 
 export const createDynamoDbLedger = ({ client, tableName }: DynamoDbLedgerOptions): Ledger => {
-  const history = historyWriter(client, tableName);
+  // Markers and history lines are plain writes of their own items: they go out in batches
+  // shared by the run's concurrent cancels (ledger-batch-writer.ts).
+  const batch = createLedgerBatchWriter({ client, tableName });
+  const history = (pgUid: string, at: number, runId: string, what: string): Promise<void> =>
+    batch.putBestEffort(historyItem(pgUid, at, runId, what));
 
   const readItem = async (key: Key): Promise<Item | undefined> => {
     const output = await client.send(
@@ -227,20 +206,11 @@ export const createDynamoDbLedger = ({ client, tableName }: DynamoDbLedgerOption
     }
   };
 
-  const markOpen = (pgUid: string, now: number): Promise<unknown> =>
-    client.send(
-      new PutCommand({
-        TableName: tableName,
-        Item: { ...openClaimKey(pgUid), type: "open-claim", pgUid, markedAt: iso(now) },
-      }),
-    );
+  const markOpen = (pgUid: string, now: number): Promise<void> =>
+    batch.put({ ...openClaimKey(pgUid), type: "open-claim", pgUid, markedAt: iso(now) });
 
   // Best effort: a marker that outlives its claim costs one read at the next listing.
-  const unmarkOpen = (pgUid: string): Promise<void> =>
-    client.send(new DeleteCommand({ TableName: tableName, Key: openClaimKey(pgUid) })).then(
-      () => undefined,
-      () => undefined,
-    );
+  const unmarkOpen = (pgUid: string): Promise<void> => batch.deleteBestEffort(openClaimKey(pgUid));
 
   const putNewClaim = async (request: ClaimRequest): Promise<boolean> => {
     const claimed = await writeIf(() =>
@@ -423,14 +393,10 @@ export const createDynamoDbLedger = ({ client, tableName }: DynamoDbLedgerOption
     );
     if (closed) {
       const line = `${state}${detail === undefined ? "" : `: ${detail}`}`;
-      if (state === "REQUESTED") await history(pgUid, now, runId, line);
-      else {
-        // The outcome's line and the marker's removal, both best effort, in one request.
-        await bestEffortBatch(client, tableName, [
-          { PutRequest: { Item: historyItem(pgUid, now, runId, line) } },
-          { DeleteRequest: { Key: openClaimKey(pgUid) } },
-        ]);
-      }
+      await Promise.all([
+        history(pgUid, now, runId, line),
+        state === "REQUESTED" ? undefined : unmarkOpen(pgUid),
+      ]);
     }
     return closed;
   };
