@@ -41,6 +41,8 @@ export interface PaysyncResult {
    * (heapTotal: the JS heap V8 holds; arrayBuffers: off-heap tables and buffers).
    */
   memoryPeaksMiB: Record<string, number> | null;
+  /** CPU of the sync's main thread and of all its other threads, from /proc, loading included. */
+  threadCpuMs?: { main: number; others: number } | null;
   paymentsPerSecond: number | null;
   counts: Record<string, number> | null;
   expectedCancelled: number;

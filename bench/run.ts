@@ -317,6 +317,7 @@ async function measure(n: number, syncEntry: string, command: Command): Promise<
       loadMs?: number;
       mainCpuMs?: number;
       peaksMiB?: Record<string, number>;
+      threadCpuMs?: { main: number; others: number } | null;
     } = {};
     try {
       stats = JSON.parse(readFileSync(statsFile, "utf8"));
@@ -379,6 +380,7 @@ async function measure(n: number, syncEntry: string, command: Command): Promise<
       peakRssMiB: peakKiB === undefined ? null : Math.round(peakKiB / 1024),
       loadRssMiB: stats.loadRssKiB === undefined ? null : Math.round(stats.loadRssKiB / 1024),
       memoryPeaksMiB: stats.peaksMiB ?? null,
+      threadCpuMs: stats.threadCpuMs ?? null,
       paymentsPerSecond: wallMs === null ? null : Math.round(n / (wallMs / 1000)),
       counts,
       expectedCancelled: expected,
@@ -613,6 +615,12 @@ function describeRow(row: Row): void {
     log(
       `  memory peaks during main(): RSS ${m.rss} MiB, JS heap ${m.heapTotal} MiB (${m.heapUsed} used), ` +
         `array buffers ${m.arrayBuffers} MiB`,
+    );
+  }
+  if (p.threadCpuMs) {
+    log(
+      `  CPU by thread, loading included: main ${seconds(p.threadCpuMs.main)}, ` +
+        `V8's background threads and the rest ${seconds(p.threadCpuMs.others)}`,
     );
   }
   log(

@@ -8,7 +8,7 @@
 // needs besides (the exit code, the time main() took, and this process's peak RSS from
 // getrusage, which Linux keeps as a high-water mark) goes to the file named by
 // BENCH_STATS_FILE, written after main() has returned and closed every connection.
-import { writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 // The bench keeps stdin open; when it closes, the bench is gone and so is the reason to run.
@@ -42,6 +42,23 @@ const exitCode = await main(args, process.env);
 const finishedAt = performance.now();
 clearInterval(sampler);
 
+// CPU by thread, from Linux's per-task counters (utime + stime, in clock ticks of 1/100 s),
+// since the process started: the main thread against V8's background threads (GC helpers,
+// compilers), which a fraction of a vCPU pays for too. Null where /proc is missing.
+const threadCpuMs = () => {
+  try {
+    const tasks = readdirSync("/proc/self/task").map((tid) => {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      return { tid: Number(tid), ms: (Number(fields[11]) + Number(fields[12])) * 10 };
+    });
+    const main = tasks.find((task) => task.tid === process.pid)?.ms ?? 0;
+    const all = tasks.reduce((sum, task) => sum + task.ms, 0);
+    return { main, others: all - main };
+  } catch {
+    return null;
+  }
+};
 const cpuMs = (usage) => (usage.user + usage.system) / 1000;
 const stats = {
   exitCode,
@@ -55,6 +72,7 @@ const stats = {
   // CPU used by main() alone: on a small machine, a run that keeps a core busy for as long
   // as its wall time is CPU-bound, not gateway-bound.
   mainCpuMs: Math.round(cpuMs(process.cpuUsage(loadCpu))),
+  threadCpuMs: threadCpuMs(),
 };
 if (process.env.BENCH_STATS_FILE)
   writeFileSync(process.env.BENCH_STATS_FILE, JSON.stringify(stats));

@@ -45,7 +45,7 @@ function u32At(block: Buffer, at: number): number {
 
 // Entries live back to back in fixed blocks: [hash hi u32][hash lo u32][value length u16]
 // [value bytes]. Fixed blocks grow without copying, so the table never holds two copies of
-// its data at once; only the slot index (4 bytes a slot) is rebuilt when it fills.
+// its data at once; only the slot index is rebuilt when it fills.
 const BLOCK_BITS = 20;
 const BLOCK_SIZE = 1 << BLOCK_BITS;
 const HEADER = 10;
@@ -53,8 +53,22 @@ const MAX_VALUE_BYTES = 0xffff;
 /** Slots hold an entry's address plus one, so that 0 means empty and 2^32 - 2 is the last. */
 const MAX_ADDRESS = 0xffff_fffe;
 
+/** Stores a u32 little-endian byte by byte: cheaper than writeUInt32LE in a hot loop. */
+function putU32(block: Buffer, at: number, value: number): void {
+  block[at] = value & 0xff;
+  block[at + 1] = (value >>> 8) & 0xff;
+  block[at + 2] = (value >>> 16) & 0xff;
+  block[at + 3] = value >>> 24;
+}
+
 export class CompactStringTable {
-  #slots = new Uint32Array(1 << 10);
+  /**
+   * Two u32 per slot: the entry's address plus one, and the low half of its key's hash. A
+   * probe compares that half in the index, which it reads in order, and touches the entry
+   * itself only on a match: a linear probe near 3/4 full passes several slots, and reading
+   * each one's entry would be a cache miss apiece.
+   */
+  #slots = new Uint32Array(2 << 10);
   #blocks: Buffer[] = [];
   /** Where the next entry goes, as a global address (block × BLOCK_SIZE + offset). */
   #end = 0;
@@ -85,19 +99,25 @@ export class CompactStringTable {
     const slot = this.#find(hi, lo);
     const existing = this.#slots[slot] ?? 0;
     if (existing !== 0) return this.#valueAt(existing);
-    const length = Buffer.byteLength(value, "utf8");
+    // Order ids and pg_uids are ASCII: copied here byte by byte, without a call into C++.
+    let ascii = value.length <= MAX_VALUE_BYTES;
+    for (let i = 0; ascii && i < value.length; i++) if (value.charCodeAt(i) > 0x7f) ascii = false;
+    const length = ascii ? value.length : Buffer.byteLength(value, "utf8");
     if (length > MAX_VALUE_BYTES)
       throw new RangeError(`value longer than ${MAX_VALUE_BYTES} bytes`);
     const address = this.#reserve(HEADER + length);
     const block = this.#block(address);
     const at = address & (BLOCK_SIZE - 1);
-    block.writeUInt32LE(hi, at);
-    block.writeUInt32LE(lo, at + 4);
-    block.writeUInt16LE(length, at + 8);
-    block.write(value, at + HEADER, "utf8");
+    putU32(block, at, hi);
+    putU32(block, at + 4, lo);
+    block[at + 8] = length & 0xff;
+    block[at + 9] = length >>> 8;
+    if (ascii) for (let i = 0; i < length; i++) block[at + HEADER + i] = value.charCodeAt(i);
+    else block.write(value, at + HEADER, "utf8");
     this.#slots[slot] = address + 1;
+    this.#slots[slot + 1] = lo;
     this.#size++;
-    if (this.#size * 4 > this.#slots.length * 3) this.#grow();
+    if (this.#size * 8 > this.#slots.length * 3) this.#grow();
     return undefined;
   }
 
@@ -106,7 +126,7 @@ export class CompactStringTable {
     if (slotValue === 0) return undefined;
     const block = this.#block(slotValue - 1);
     const at = (slotValue - 1) & (BLOCK_SIZE - 1);
-    const length = block.readUInt16LE(at + 8);
+    const length = (block[at + 8] as number) | ((block[at + 9] as number) << 8);
     return block.toString("utf8", at + HEADER, at + HEADER + length);
   }
 
@@ -131,28 +151,40 @@ export class CompactStringTable {
     return address;
   }
 
-  /** Linear probing: the slot holding (hi, lo), or the empty slot where it would go. */
+  /**
+   * Linear probing: the index (into #slots, even) of the slot holding (hi, lo), or of the
+   * empty slot where it would go.
+   */
   #find(hi: number, lo: number): number {
-    const mask = this.#slots.length - 1;
-    let slot = (hi ^ lo) & mask;
+    const slots = this.#slots;
+    const mask = slots.length - 2;
+    let slot = ((hi ^ lo) << 1) & mask;
     for (;;) {
-      const address = this.#slots[slot] ?? 0;
+      const address = slots[slot] as number;
       if (address === 0) return slot;
-      const block = this.#block(address - 1);
-      const at = (address - 1) & (BLOCK_SIZE - 1);
-      if (u32At(block, at + 4) === lo && u32At(block, at) === hi) return slot;
-      slot = (slot + 1) & mask;
+      if (slots[slot + 1] === lo) {
+        const block = this.#block(address - 1);
+        if (u32At(block, (address - 1) & (BLOCK_SIZE - 1)) === hi) return slot;
+      }
+      slot = (slot + 2) & mask;
     }
   }
 
   #grow(): void {
     const old = this.#slots;
     this.#slots = new Uint32Array(old.length * 2);
-    for (const address of old) {
+    const slots = this.#slots;
+    const mask = slots.length - 2;
+    for (let i = 0; i < old.length; i += 2) {
+      const address = old[i] as number;
       if (address === 0) continue;
-      const block = this.#block(address - 1);
-      const at = (address - 1) & (BLOCK_SIZE - 1);
-      this.#slots[this.#find(u32At(block, at), u32At(block, at + 4))] = address;
+      const lo = old[i + 1] as number;
+      // Keys are distinct: the first empty slot is the place, with no comparison.
+      const hi = u32At(this.#block(address - 1), (address - 1) & (BLOCK_SIZE - 1));
+      let slot = ((hi ^ lo) << 1) & mask;
+      while (slots[slot] !== 0) slot = (slot + 2) & mask;
+      slots[slot] = address;
+      slots[slot + 1] = lo;
     }
   }
 }

@@ -18,12 +18,18 @@ export interface ReferenceGatewayOptions {
   readonly http: RetryingHttp;
 }
 
-export function parsePayment(value: unknown, where: string): Payment {
-  if (!isObject(value)) throw malformed(`${where} is not an object`);
+const place = (page: number, index: number, pgUid?: string): string =>
+  `page ${page} payments[${index}]${pgUid === undefined ? "" : ` (${pgUid})`}`;
+
+/**
+ * One payment of a page, checked. The place it is named by in an error is only built for
+ * the error: a page of 100 would otherwise make 200 strings nobody reads.
+ */
+export function parsePayment(value: unknown, page: number, index: number): Payment {
+  if (!isObject(value)) throw malformed(`${place(page, index)} is not an object`);
   const { pg_uid, store_order_id, amount, currency, status, paid_at } = value;
   if (typeof pg_uid !== "string" || pg_uid === "")
-    throw malformed(`${where}.pg_uid must be a non-empty string`);
-  const at = `${where} (${pg_uid})`;
+    throw malformed(`${place(page, index)}.pg_uid must be a non-empty string`);
   const orderId =
     typeof store_order_id === "number" && Number.isSafeInteger(store_order_id)
       ? String(store_order_id)
@@ -31,17 +37,25 @@ export function parsePayment(value: unknown, where: string): Payment {
         ? store_order_id
         : undefined;
   if (orderId === undefined)
-    throw malformed(`${at}.store_order_id must be an integer or a non-empty string`);
+    throw malformed(
+      `${place(page, index, pg_uid)}.store_order_id must be an integer or a non-empty string`,
+    );
   if (typeof currency !== "string" || currency === "")
-    throw malformed(`${at}.currency must be a string`);
+    throw malformed(`${place(page, index, pg_uid)}.currency must be a string`);
   // Contracts §1: already in minor units, so a whole number of them, in a currency we know.
-  if (!isCount(amount)) throw malformed(`${at}.amount must be a non-negative integer`);
+  if (!isCount(amount))
+    throw malformed(`${place(page, index, pg_uid)}.amount must be a non-negative integer`);
   if (currencyExponent(currency) === undefined)
-    throw malformed(`${at}.currency ${currency} is not one paysync can place`);
-  if (typeof status !== "string" || status === "") throw malformed(`${at}.status must be a string`);
+    throw malformed(
+      `${place(page, index, pg_uid)}.currency ${currency} is not one paysync can place`,
+    );
+  if (typeof status !== "string" || status === "")
+    throw malformed(`${place(page, index, pg_uid)}.status must be a string`);
   const paidAt = typeof paid_at === "string" ? parseIsoTimestamp(paid_at) : undefined;
   if (paidAt === undefined)
-    throw malformed(`${at}.paid_at must be an ISO-8601 timestamp with an offset`);
+    throw malformed(
+      `${place(page, index, pg_uid)}.paid_at must be an ISO-8601 timestamp with an offset`,
+    );
   return { pgUid: pg_uid, storeOrderId: orderId, amount, currency, status, paidAt };
 }
 
@@ -99,7 +113,7 @@ export function createReferenceGateway(options: ReferenceGatewayOptions): Gatewa
         `page ${page} holds ${body.payments.length} payments, more than per_page ${query.perPage}`,
       );
     }
-    return body.payments.map((item, i) => parsePayment(item, `page ${page} payments[${i}]`));
+    return body.payments.map((item, i) => parsePayment(item, page, i));
   }
 
   return {
