@@ -20,7 +20,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { HEAP_FLAGS } from "../lambda/config/heap-flags.ts";
+import { NODE_FLAGS } from "../lambda/config/heap-flags.ts";
 import { buildSync } from "./build-sync.ts";
 import { renderChart } from "./chart.ts";
 import {
@@ -280,7 +280,7 @@ async function measure(n: number, syncEntry: string, command: Command): Promise<
       : [];
     const sync = spawnChild(
       command.label,
-      [...HEAP_FLAGS, ...profile, path.join(BENCH, "sync-process.mjs")],
+      [...NODE_FLAGS, ...profile, path.join(BENCH, "sync-process.mjs")],
       {
         env,
         onStderr: (line) => {
@@ -709,7 +709,7 @@ async function main(): Promise<number> {
       orphanShare: "0.1 %",
       baselineLimitS: limitMs / 1000,
       sync: "esbuild bundle of local/cli.ts, run as `paysync sync --once --json`",
-      syncNodeFlags: HEAP_FLAGS,
+      syncNodeFlags: NODE_FLAGS,
       ...(backfillN === null
         ? {}
         : {
@@ -724,7 +724,7 @@ async function main(): Promise<number> {
   );
   const syncEntry = await buildSync(ROOT, path.join(BENCH, ".build"));
   log(
-    `bundled the sync into ${path.relative(ROOT, syncEntry)}; it runs with ${HEAP_FLAGS.join(" ")}`,
+    `bundled the sync into ${path.relative(ROOT, syncEntry)}; it runs with ${NODE_FLAGS.join(" ")}`,
   );
   const backfill = async (singleRunWallMs: number | null) => {
     if (backfillN === null) return;

@@ -11,6 +11,12 @@ import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
 import type { Construct } from "constructs";
 import { HEAP_FLAGS } from "../lambda/config/heap-flags.ts";
 
+/**
+ * The exec wrapper, copied next to the bundle: it adds the V8 flags NODE_OPTIONS refuses
+ * (THREAD_FLAGS). Its mode travels with it: the CLI zips each file with its own mode.
+ */
+export const EXEC_WRAPPER = "node-wrapper.sh";
+
 const repoFile = (path: string) => fileURLToPath(new URL(`../${path}`, import.meta.url));
 
 /**
@@ -70,6 +76,7 @@ export class PaysyncFunction extends NodejsFunction {
       logGroup,
       environment: {
         NODE_OPTIONS: ["--enable-source-maps", ...HEAP_FLAGS].join(" "),
+        AWS_LAMBDA_EXEC_WRAPPER: `/var/task/${EXEC_WRAPPER}`,
         // Lambda's CA bundle, with the RDS certificates, so `sslmode=verify-full` can verify.
         NODE_EXTRA_CA_CERTS: "/var/runtime/ca-cert.pem",
         ...props.environment,
@@ -88,6 +95,13 @@ export class PaysyncFunction extends NodejsFunction {
         // The SDK is bundled (no "@aws-sdk/*" external) so Lambda runs the versions the tests
         // ran. pg-native is pg's optional native binding, which paysync never asks for.
         externalModules: ["pg-native"],
+        commandHooks: {
+          beforeBundling: () => [],
+          beforeInstall: () => [],
+          afterBundling: (inputDir, outputDir) => [
+            `cp "${inputDir}/lambda/config/${EXEC_WRAPPER}" "${outputDir}/${EXEC_WRAPPER}"`,
+          ],
+        },
         ...props.bundling,
       },
     });

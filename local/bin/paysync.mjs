@@ -1,6 +1,6 @@
-#!/usr/bin/env -S node --max-old-space-size=256 --max-semi-space-size=4
+#!/usr/bin/env -S node --max-old-space-size=256 --max-semi-space-size=4 --single-threaded
 // The `paysync` command: runs the TypeScript CLI through tsx, so there is no build step. The
-// shebang carries the heap flags of lambda/config/heap-flags.ts (env -S splits them).
+// shebang carries NODE_FLAGS of lambda/config/heap-flags.ts (env -S splits them).
 import { register } from "tsx/esm/api";
 
 // Local runs are on Node 20; the deployed Lambda runs Node 22+, where the SDK has nothing to say.

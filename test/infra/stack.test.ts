@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -136,6 +136,7 @@ describe("the function", () => {
             }),
           ),
           NODE_OPTIONS: "--enable-source-maps --max-old-space-size=256 --max-semi-space-size=4",
+          AWS_LAMBDA_EXEC_WRAPPER: "/var/task/node-wrapper.sh",
           NODE_EXTRA_CA_CERTS: "/var/runtime/ca-cert.pem",
         },
       },
@@ -171,6 +172,28 @@ describe("the function", () => {
     expect(sources.some((source) => source.endsWith("/lambda/handler.ts"))).toBe(true);
     // The embedded stack and the simulator stay out of the Lambda.
     expect(sources.filter((source) => /\/local\/|dynalite|pglite/.test(source))).toEqual([]);
+  });
+
+  it("ships its exec wrapper beside the bundle, executable, as AWS_LAMBDA_EXEC_WRAPPER names it", () => {
+    for (const fn of [
+      mainFunction(),
+      ...BACKFILL_FUNCTIONS.map((name) => backfillFunction(name)),
+    ]) {
+      const resource = resourceOf(template, fn);
+      const wrapper = join(
+        synthesized.assemblyDirectory,
+        resource.Metadata["aws:asset:path"],
+        "node-wrapper.sh",
+      );
+      expect(readFileSync(wrapper, "utf8")).toBe(
+        readFileSync(new URL("../../lambda/config/node-wrapper.sh", import.meta.url), "utf8"),
+      );
+      // The CLI zips each file with its own mode: Lambda can only run an executable wrapper.
+      expect(statSync(wrapper).mode & 0o111).toBe(0o111);
+      expect(resource.Properties.Environment.Variables.AWS_LAMBDA_EXEC_WRAPPER).toBe(
+        "/var/task/node-wrapper.sh",
+      );
+    }
   });
 
   it("writes to its own log group, kept three months", () => {
@@ -233,12 +256,14 @@ describe("the backfill's functions", () => {
     for (const name of ["BackfillPlan", "BackfillGuard"]) {
       expect(variables(name)).toEqual({
         NODE_OPTIONS: run.NODE_OPTIONS,
+        AWS_LAMBDA_EXEC_WRAPPER: run.AWS_LAMBDA_EXEC_WRAPPER,
         NODE_EXTRA_CA_CERTS: run.NODE_EXTRA_CA_CERTS,
         PG_PROVIDER: run.PG_PROVIDER,
       });
     }
     expect(variables("BackfillReport")).toEqual({
       NODE_OPTIONS: run.NODE_OPTIONS,
+      AWS_LAMBDA_EXEC_WRAPPER: run.AWS_LAMBDA_EXEC_WRAPPER,
       NODE_EXTRA_CA_CERTS: run.NODE_EXTRA_CA_CERTS,
       PG_PROVIDER: run.PG_PROVIDER,
       LEDGER_TABLE: run.LEDGER_TABLE,
