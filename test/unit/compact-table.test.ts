@@ -41,9 +41,8 @@ describe("CompactStringTable", () => {
       }
     }
     expect(table.get(String(n))).toBeUndefined();
-    // About 10 bytes of header plus the value per entry, plus an 8-byte slot (address and
-    // half the hash) at most 3/4 full, and at least 3/8 full after a growth.
-    expect(table.bytes).toBeLessThan(n * 48);
+    // About 10 bytes of header plus the value per entry, plus a 4-byte slot at most 3/4 full.
+    expect(table.bytes).toBeLessThan(n * 40);
   });
 });
 
