@@ -31,13 +31,14 @@ export const FUNCTION_TIMEOUT = Duration.minutes(5);
 /**
  * Chosen for CPU, not for memory: a run streams its window and peaks near 115 MiB at a million
  * payments (`npm run bench`), but memory is Lambda's only CPU knob (one vCPU at 1,769 MB). The
- * bench's runs measured 19 to 22 µs of sync CPU per payment at 1M, against a gateway bound of
- * 34 µs per payment (16 requests of 100 payments in flight, 50 ms each). Keeping pace with the
- * gateway at 22 µs takes 22 / 34 ≈ 0.65 of a vCPU, about 1,145 MB; 512 MB (0.29 vCPU) would
- * make a million-payment run CPU-bound at about 2 × the bound. Hence 1,280 MB (0.72 vCPU), a
- * tenth to spare (README, "The function's size").
+ * bench's runs measured 14.7 to 15.8 µs of sync CPU per payment at 1M (batched ledger writes,
+ * V8 single-threaded), against a gateway bound of 34 µs per payment (16 requests of 100
+ * payments in flight, 50 ms each). Keeping pace with the gateway at 16 µs takes 16 / 34 ≈ 0.47
+ * of a vCPU, about 830 MB; 512 MB (0.29 vCPU) would make a million-payment run CPU-bound at
+ * about 1.6 × the bound. Hence 1,024 MB (0.58 vCPU, about 28 µs per payment when CPU-bound, a
+ * fifth under the bound; README, "The function's size").
  */
-export const FUNCTION_MEMORY_MB = 1280;
+export const FUNCTION_MEMORY_MB = 1024;
 
 export type PaysyncFunctionProps = Omit<
   NodejsFunctionProps,

@@ -14,10 +14,10 @@ export const HEAP_FLAGS = ["--max-old-space-size=256", "--max-semi-space-size=4"
 
 /**
  * V8 does its garbage collection and its optimizing compiles on background threads, which
- * pays off with cores to spare. A Lambda has a fraction of one (0.72 vCPU at 1,280 MB), so
- * there they only take turns with the run, and splitting the work costs more in all: at 1M
- * payments the bench measured 3.5 s of CPU on those threads besides 12.8 s on the main one,
- * and with them off 14.2 s in all instead of 16.1 (README, "The function's size").
+ * pays off with cores to spare. A Lambda has a fraction of one (0.58 vCPU at 1,024 MB), so
+ * there they only take turns with the run, and splitting the work costs more in all. In the
+ * bench at 1M payments, one run's background threads used 3.5 s of CPU beside the main
+ * thread's 12.8 s (16.1 s during main()); the same code single-threaded used 14.0 s.
  *
  * Node refuses this flag in NODE_OPTIONS, so the Lambda gets it from its exec wrapper
  * (`lambda/config/node-wrapper.sh`, AWS_LAMBDA_EXEC_WRAPPER); the others on their command line.
