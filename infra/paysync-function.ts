@@ -31,7 +31,7 @@ export const FUNCTION_TIMEOUT = Duration.minutes(5);
 /**
  * Chosen for CPU, not for memory: a run streams its window and peaks near 115 MiB at a million
  * payments (`npm run bench`), but memory is Lambda's only CPU knob (one vCPU at 1,769 MB). The
- * bench's runs measured 14.7 to 15.8 µs of sync CPU per payment at 1M (batched ledger writes,
+ * bench's runs measured 12.1 to 15.8 µs of sync CPU per payment at 1M (batched ledger writes,
  * V8 single-threaded), against a gateway bound of 34 µs per payment (16 requests of 100
  * payments in flight, 50 ms each). Keeping pace with the gateway at 16 µs takes 16 / 34 ≈ 0.47
  * of a vCPU, about 830 MB; 512 MB (0.29 vCPU) would make a million-payment run CPU-bound at
