@@ -43,6 +43,8 @@ export interface PaysyncResult {
   memoryPeaksMiB: Record<string, number> | null;
   /** CPU of the sync's main thread and of all its other threads, from /proc, loading included. */
   threadCpuMs?: { main: number; others: number } | null;
+  /** V8's collections during main(), by kind (perf_hooks' "gc" entries): count and summed ms. */
+  gc?: Record<string, { count: number; ms: number }> | null;
   paymentsPerSecond: number | null;
   counts: Record<string, number> | null;
   expectedCancelled: number;

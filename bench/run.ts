@@ -318,6 +318,7 @@ async function measure(n: number, syncEntry: string, command: Command): Promise<
       mainCpuMs?: number;
       peaksMiB?: Record<string, number>;
       threadCpuMs?: { main: number; others: number } | null;
+      gc?: Record<string, { count: number; ms: number }>;
     } = {};
     try {
       stats = JSON.parse(readFileSync(statsFile, "utf8"));
@@ -381,6 +382,7 @@ async function measure(n: number, syncEntry: string, command: Command): Promise<
       loadRssMiB: stats.loadRssKiB === undefined ? null : Math.round(stats.loadRssKiB / 1024),
       memoryPeaksMiB: stats.peaksMiB ?? null,
       threadCpuMs: stats.threadCpuMs ?? null,
+      gc: stats.gc ?? null,
       paymentsPerSecond: wallMs === null ? null : Math.round(n / (wallMs / 1000)),
       counts,
       expectedCancelled: expected,
@@ -622,6 +624,12 @@ function describeRow(row: Row): void {
       `  CPU by thread, loading included: main ${seconds(p.threadCpuMs.main)}, ` +
         `V8's background threads and the rest ${seconds(p.threadCpuMs.others)}`,
     );
+  }
+  if (p.gc) {
+    const kinds = Object.entries(p.gc).map(
+      ([kind, { count, ms }]) => `${count} ${kind} (${seconds(ms)})`,
+    );
+    log(`  garbage collections during main(): ${kinds.join(", ")}`);
   }
   log(
     `  where the time went (s from main()): first gateway call ${seconds(t.firstGatewayRequest ?? null)}, ` +

@@ -9,6 +9,7 @@
 // getrusage, which Linux keeps as a high-water mark) goes to the file named by
 // BENCH_STATS_FILE, written after main() has returned and closed every connection.
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { constants, PerformanceObserver } from "node:perf_hooks";
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 // The bench keeps stdin open; when it closes, the bench is gone and so is the reason to run.
@@ -38,9 +39,29 @@ const sampleMemory = () => {
   for (const key of Object.keys(peaks)) peaks[key] = Math.max(peaks[key], usage[key]);
 };
 const sampler = setInterval(sampleMemory, 100);
+// Garbage collections during main(), by kind: how often V8 collected, and for how long.
+const gcKinds = Object.fromEntries(
+  Object.entries({
+    minor: constants.NODE_PERFORMANCE_GC_MINOR,
+    major: constants.NODE_PERFORMANCE_GC_MAJOR,
+    incremental: constants.NODE_PERFORMANCE_GC_INCREMENTAL,
+    weakcb: constants.NODE_PERFORMANCE_GC_WEAKCB,
+  }).map(([name, kind]) => [kind, name]),
+);
+const gc = {};
+const gcObserver = new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) {
+    const kind = gcKinds[entry.detail?.kind] ?? String(entry.detail?.kind);
+    gc[kind] ??= { count: 0, ms: 0 };
+    gc[kind].count += 1;
+    gc[kind].ms += entry.duration;
+  }
+});
+gcObserver.observe({ entryTypes: ["gc"] });
 const exitCode = await main(args, process.env);
 const finishedAt = performance.now();
 clearInterval(sampler);
+gcObserver.disconnect();
 
 // CPU by thread, from Linux's per-task counters (utime + stime, in clock ticks of 1/100 s),
 // since the process started: the main thread against V8's background threads (GC helpers,
@@ -73,6 +94,9 @@ const stats = {
   // as its wall time is CPU-bound, not gateway-bound.
   mainCpuMs: Math.round(cpuMs(process.cpuUsage(loadCpu))),
   threadCpuMs: threadCpuMs(),
+  gc: Object.fromEntries(
+    Object.entries(gc).map(([kind, { count, ms }]) => [kind, { count, ms: Math.round(ms) }]),
+  ),
 };
 if (process.env.BENCH_STATS_FILE)
   writeFileSync(process.env.BENCH_STATS_FILE, JSON.stringify(stats));
