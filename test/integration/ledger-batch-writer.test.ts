@@ -1,4 +1,3 @@
-import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import {
   BatchWriteCommand,
   type BatchWriteCommandInput,
@@ -6,39 +5,22 @@ import {
   type DynamoDBDocumentClient,
   GetCommand,
 } from "@aws-sdk/lib-dynamodb";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createDynamoDbLedger, queryPartition } from "../../lambda/adapters/dynamodb-ledger.ts";
 import { createLedgerBatchWriter } from "../../lambda/adapters/ledger-batch-writer.ts";
-import { createDocumentClient, ensureLedgerTable } from "../../lambda/adapters/ledger-table.ts";
-import { type EmbeddedDynalite, startDynalite } from "../../local/embedded/dynalite.ts";
+import { useDynaliteTables } from "../support/dynalite-tables.ts";
 
 const T0 = Date.parse("2024-05-01T10:00:00.000Z");
 
-let dynamo: EmbeddedDynalite;
-let client: DynamoDBClient;
-let doc: DynamoDBDocumentClient;
-let tableCounter = 0;
-
-beforeAll(async () => {
-  dynamo = await startDynalite();
-  ({ client, doc } = createDocumentClient({ endpoint: dynamo.endpoint }));
-});
-
-afterAll(async () => {
-  client?.destroy();
-  await dynamo?.close();
-});
-
-const freshTable = async (): Promise<string> => {
-  tableCounter += 1;
-  const tableName = `batch-writer-test-${tableCounter}`;
-  await ensureLedgerTable(client, tableName);
-  return tableName;
-};
+const dynalite = useDynaliteTables("batch-writer-test");
+const freshTable = () => dynalite.freshTable();
 
 const readItem = async (tableName: string, pk: string, sk: string) =>
-  (await doc.send(new GetCommand({ TableName: tableName, Key: { pk, sk }, ConsistentRead: true })))
-    .Item;
+  (
+    await dynalite.doc.send(
+      new GetCommand({ TableName: tableName, Key: { pk, sk }, ConsistentRead: true }),
+    )
+  ).Item;
 
 type Requests = NonNullable<BatchWriteCommandInput["RequestItems"]>[string];
 
@@ -59,7 +41,7 @@ function observedClient(
       const name = command.constructor.name;
       calls[name] = (calls[name] ?? 0) + 1;
       if (!(command instanceof BatchWriteCommand)) {
-        return (doc.send as (c: unknown) => Promise<unknown>)(command);
+        return (dynalite.doc.send as (c: unknown) => Promise<unknown>)(command);
       }
       const [tableName, requests] = Object.entries(command.input.RequestItems ?? {})[0] ?? [];
       if (tableName === undefined || requests === undefined) throw new Error("empty batch");
@@ -67,7 +49,7 @@ function observedClient(
       const { send, unprocessed } = shape(requests, batchSizes.length);
       const answer: BatchWriteCommandOutput =
         send.length > 0
-          ? await doc.send(new BatchWriteCommand({ RequestItems: { [tableName]: send } }))
+          ? await dynalite.doc.send(new BatchWriteCommand({ RequestItems: { [tableName]: send } }))
           : { $metadata: {} };
       return {
         ...answer,
@@ -121,7 +103,7 @@ describe("the ledger's batched writes", () => {
       expect(await readItem(tableName, `PAY#${pgUid}`, "CANCEL")).toMatchObject({
         state: "CANCELLED",
       });
-      const lines = (await queryPartition(doc, tableName, `PAY#${pgUid}`))
+      const lines = (await queryPartition(dynalite.doc, tableName, `PAY#${pgUid}`))
         .filter((item) => item.type === "history")
         .map((item) => item.what);
       expect(lines).toEqual(["claimed for cancelling, attempt 1", "CANCELLED"]);
@@ -158,7 +140,7 @@ describe("the ledger's batched writes", () => {
       Array.from({ length: 60 }, (_, i) => writer.put({ pk: "P", sk: `s-${i}`, i })),
     );
     expect(observed.batchSizes).toEqual([25, 25, 10]);
-    const items = await queryPartition(doc, tableName, "P");
+    const items = await queryPartition(dynalite.doc, tableName, "P");
     expect(items.map((item) => item.i).sort((a, b) => Number(a) - Number(b))).toEqual(
       Array.from({ length: 60 }, (_, i) => i),
     );
@@ -188,7 +170,7 @@ describe("the ledger's batched writes", () => {
     ]);
     expect(observed.batchSizes).toEqual([3, 1, 1]);
     expect(pauses).toEqual([25, 50]);
-    expect((await queryPartition(doc, tableName, "P")).map((item) => item.sk)).toEqual([
+    expect((await queryPartition(dynalite.doc, tableName, "P")).map((item) => item.sk)).toEqual([
       "a",
       "b",
       "c",
@@ -224,7 +206,7 @@ describe("the ledger's batched writes", () => {
   });
 
   it("pass on an error of the call to required writes only", async () => {
-    const writer = createLedgerBatchWriter({ client: doc, tableName: "no-such-table" });
+    const writer = createLedgerBatchWriter({ client: dynalite.doc, tableName: "no-such-table" });
     const results = await Promise.allSettled([
       writer.put({ pk: "P", sk: "a" }),
       writer.putBestEffort({ pk: "P", sk: "b" }),
