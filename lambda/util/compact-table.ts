@@ -99,7 +99,7 @@ export class CompactStringTable {
     const existing = this.#slots[slot] ?? 0;
     if (existing !== 0) return this.#valueAt(existing);
     // Order ids and pg_uids are ASCII: copied here byte by byte, without a call into C++.
-    let ascii = value.length <= MAX_VALUE_BYTES;
+    let ascii = true;
     for (let i = 0; ascii && i < value.length; i++) if (value.charCodeAt(i) > 0x7f) ascii = false;
     const length = ascii ? value.length : Buffer.byteLength(value, "utf8");
     if (length > MAX_VALUE_BYTES)
@@ -149,9 +149,7 @@ export class CompactStringTable {
     return address;
   }
 
-  /**
-   * Linear probing: the slot holding (hi, lo), or the empty slot where it would go.
-   */
+  /** Linear probing: the slot holding (hi, lo), or the empty slot where it would go. */
   #find(hi: number, lo: number): number {
     const slots = this.#slots;
     const mask = slots.length - 1;
