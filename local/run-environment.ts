@@ -99,7 +99,7 @@ export async function openRunEnvironment(
           portOne: simulator ? { orderIdField: "orderName", ...env.portOne } : env.portOne,
         }),
         orders,
-        ledger: createDynamoDbLedger({ client: doc, tableName: env.ledgerTable }),
+        ledger: createDynamoDbLedger({ clients: { client, doc }, tableName: env.ledgerTable }),
         ...(events ? { events } : {}),
       },
       sync,

@@ -1,3 +1,4 @@
+import { PutItemCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import {
   DeleteCommand,
   type DynamoDBDocumentClient,
@@ -6,6 +7,7 @@ import {
   QueryCommand,
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
+import { marshall } from "@aws-sdk/util-dynamodb";
 import { decideClaim } from "../core/claim-rules.ts";
 import type { BackfillSliceTag } from "../core/config.ts";
 import type { Finding, RunReport } from "../core/model.ts";
@@ -21,9 +23,10 @@ import type {
   OpenClaim,
 } from "../ports/ledger.ts";
 import { createLedgerBatchWriter } from "./ledger-batch-writer.ts";
+import type { LedgerClients } from "./ledger-table.ts";
 
 export interface DynamoDbLedgerOptions {
-  readonly client: DynamoDBDocumentClient;
+  readonly clients: LedgerClients;
   readonly tableName: string;
 }
 
@@ -181,10 +184,17 @@ const parseCancelRecord = (item: Item): CancelRecord => {
   };
 };
 
-export const createDynamoDbLedger = ({ client, tableName }: DynamoDbLedgerOptions): Ledger => {
+/** As the document client writes them: plain values, undefined ones left out. */
+const attributes = (values: Item) => marshall(values, { removeUndefinedValues: true });
+
+export const createDynamoDbLedger = ({ clients, tableName }: DynamoDbLedgerOptions): Ledger => {
+  // The calls every cancel makes (its claim, its outcome, the batches) go out as plain
+  // AttributeValue commands on `clients.client`, which costs a run less CPU per call than the
+  // document client (ledger-table.ts); the rest keeps the document client's plain values.
+  const { client: plain, doc: client } = clients;
   // Markers and history lines are plain writes of their own items: they go out in batches
   // shared by the run's concurrent cancels (ledger-batch-writer.ts).
-  const batch = createLedgerBatchWriter({ client, tableName });
+  const batch = createLedgerBatchWriter({ client: plain, tableName });
   const history = (pgUid: string, at: number, runId: string, what: string): Promise<void> =>
     batch.putBestEffort(historyItem(pgUid, at, runId, what));
 
@@ -214,10 +224,10 @@ export const createDynamoDbLedger = ({ client, tableName }: DynamoDbLedgerOption
 
   const putNewClaim = async (request: ClaimRequest): Promise<boolean> => {
     const claimed = await writeIf(() =>
-      client.send(
-        new PutCommand({
+      plain.send(
+        new PutItemCommand({
           TableName: tableName,
-          Item: {
+          Item: attributes({
             ...cancelKey(request.pgUid),
             type: "cancel",
             state: "CLAIMED",
@@ -231,7 +241,7 @@ export const createDynamoDbLedger = ({ client, tableName }: DynamoDbLedgerOption
             attempts: 1,
             createdAt: iso(request.now),
             updatedAt: iso(request.now),
-          },
+          }),
           ConditionExpression: "attribute_not_exists(pk)",
         }),
       ),
@@ -378,16 +388,19 @@ export const createDynamoDbLedger = ({ client, tableName }: DynamoDbLedgerOption
       assignments.detail = detail;
       if (state === "FAILED") assignments.lastError = detail;
     }
-    const attributes = Object.keys(assignments);
+    const assigned = Object.keys(assignments);
     const closed = await writeIf(() =>
-      client.send(
-        new UpdateCommand({
+      plain.send(
+        new UpdateItemCommand({
           TableName: tableName,
-          Key: cancelKey(pgUid),
-          UpdateExpression: setExpression(attributes),
+          Key: attributes(cancelKey(pgUid)),
+          UpdateExpression: setExpression(assigned),
           ConditionExpression: condition.expression,
-          ExpressionAttributeNames: names(...attributes, ...condition.names),
-          ExpressionAttributeValues: { ...placeholders(assignments), ...condition.values },
+          ExpressionAttributeNames: names(...assigned, ...condition.names),
+          ExpressionAttributeValues: attributes({
+            ...placeholders(assignments),
+            ...condition.values,
+          }),
         }),
       ),
     );

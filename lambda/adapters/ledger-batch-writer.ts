@@ -1,10 +1,10 @@
 import {
-  BatchWriteCommand,
-  type BatchWriteCommandInput,
-  type DynamoDBDocumentClient,
-} from "@aws-sdk/lib-dynamodb";
-
-export type WriteRequest = NonNullable<BatchWriteCommandInput["RequestItems"]>[string][number];
+  type AttributeValue,
+  BatchWriteItemCommand,
+  type DynamoDBClient,
+  type WriteRequest,
+} from "@aws-sdk/client-dynamodb";
+import { marshall } from "@aws-sdk/util-dynamodb";
 
 /** BatchWriteItem's own limit. */
 const MAX_BATCH = 25;
@@ -13,7 +13,8 @@ const UNPROCESSED_ROUNDS = 4;
 const FIRST_PAUSE_MS = 25;
 
 export interface LedgerBatchWriterOptions {
-  readonly client: DynamoDBDocumentClient;
+  /** Plain AttributeValue commands (ledger-table.ts, `LedgerClients.client`). */
+  readonly client: DynamoDBClient;
   readonly tableName: string;
   readonly sleep?: (ms: number) => Promise<void>;
 }
@@ -27,10 +28,17 @@ interface Entry {
   readonly reject: (error: Error) => void;
 }
 
+const keyPart = (value: AttributeValue | undefined): string =>
+  value !== undefined && "S" in value ? String(value.S) : "";
+
 const itemKey = (request: WriteRequest): string => {
   const key = request.PutRequest?.Item ?? request.DeleteRequest?.Key;
-  return `${String(key?.pk)}\u0000${String(key?.sk)}`;
+  return `${keyPart(key?.pk)}\u0000${keyPart(key?.sk)}`;
 };
+
+/** As the document client writes them: plain values, undefined ones left out. */
+const attributes = (values: Record<string, unknown>): Record<string, AttributeValue> =>
+  marshall(values, { removeUndefinedValues: true });
 
 /**
  * The ledger's unconditional single-item writes (open-claim markers, history lines), gathered
@@ -100,7 +108,7 @@ export function createLedgerBatchWriter({
       for (let round = 0; round < UNPROCESSED_ROUNDS && pending.length > 0; round++) {
         if (round > 0) await sleep(FIRST_PAUSE_MS * 2 ** (round - 1));
         const answer = await client.send(
-          new BatchWriteCommand({
+          new BatchWriteItemCommand({
             RequestItems: { [tableName]: pending.map((entry) => entry.request) },
           }),
         );
@@ -139,12 +147,12 @@ export function createLedgerBatchWriter({
   return {
     /** Lands, or rejects with what stopped it. */
     put: (item: Record<string, unknown>): Promise<void> =>
-      write({ PutRequest: { Item: item } }, true),
+      write({ PutRequest: { Item: attributes(item) } }, true),
     /** Never rejects: a write that cannot land is dropped. */
     putBestEffort: (item: Record<string, unknown>): Promise<void> =>
-      write({ PutRequest: { Item: item } }, false),
+      write({ PutRequest: { Item: attributes(item) } }, false),
     /** Never rejects. */
     deleteBestEffort: (key: { readonly pk: string; readonly sk: string }): Promise<void> =>
-      write({ DeleteRequest: { Key: { pk: key.pk, sk: key.sk } } }, false),
+      write({ DeleteRequest: { Key: attributes({ pk: key.pk, sk: key.sk }) } }, false),
   };
 }

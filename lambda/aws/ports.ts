@@ -57,7 +57,7 @@ export async function openPorts(
       portOne: config.portOne,
     }),
     orders,
-    ledger: createDynamoDbLedger({ client: doc, tableName: config.ledgerTable }),
+    ledger: createDynamoDbLedger({ clients: { client, doc }, tableName: config.ledgerTable }),
     ...(events === undefined ? {} : { events }),
     close,
   };

@@ -9,10 +9,10 @@ import type { BackfillReport } from "./sum-reports.ts";
 const env = readEnvConfig(process.env);
 // Only the ledger and the bus: the report reads the slices' records, never the gateway or
 // the store, so this function holds neither secret.
-const { doc } = createDocumentClient(
+const clients = createDocumentClient(
   env.dynamodbEndpoint === undefined ? {} : { endpoint: env.dynamodbEndpoint },
 );
-const ledger = createDynamoDbLedger({ client: doc, tableName: env.ledgerTable });
+const ledger = createDynamoDbLedger({ clients, tableName: env.ledgerTable });
 const events = eventsForBus(env.eventBusName);
 
 /** The backfill's Report state: the slices summed into the execution's output (contracts §7). */

@@ -39,7 +39,7 @@ const freshTable = async (): Promise<string> => {
 
 const freshLedger = async (): Promise<{ ledger: Ledger; tableName: string }> => {
   const tableName = await freshTable();
-  return { ledger: createDynamoDbLedger({ client: doc, tableName }), tableName };
+  return { ledger: createDynamoDbLedger({ clients: { client, doc }, tableName }), tableName };
 };
 
 const claimRequest = (overrides: Partial<ClaimRequest> = {}): ClaimRequest => ({
@@ -271,7 +271,9 @@ describe("claimCancel races on the optimistic update", () => {
       endpoint: dynamo.endpoint,
     });
     let remaining = races;
-    racingClient.middlewareStack.add(
+    // The takeover's update goes through the document client (a claim's first write and its
+    // outcome go through the plain one).
+    racingDoc.middlewareStack.add(
       (next, context) => async (args) => {
         if (context.commandName === "UpdateItemCommand" && remaining > 0) {
           remaining -= 1;
@@ -282,7 +284,10 @@ describe("claimCancel races on the optimistic update", () => {
       { step: "initialize", name: "rivalWritesFirst" },
     );
     return {
-      ledger: createDynamoDbLedger({ client: racingDoc, tableName }),
+      ledger: createDynamoDbLedger({
+        clients: { client: racingClient, doc: racingDoc },
+        tableName,
+      }),
       destroy: () => racingClient.destroy(),
     };
   };
@@ -331,7 +336,10 @@ describe("claimCancel races on the optimistic update", () => {
 
 describe("errors other than a failed condition", () => {
   it("propagate instead of being treated as an answer", async () => {
-    const ledger = createDynamoDbLedger({ client: doc, tableName: "ledger-does-not-exist" });
+    const ledger = createDynamoDbLedger({
+      clients: { client, doc },
+      tableName: "ledger-does-not-exist",
+    });
     await expect(ledger.claimCancel(claimRequest())).rejects.toMatchObject({
       name: "ResourceNotFoundException",
     });

@@ -1,10 +1,10 @@
 import {
-  BatchWriteCommand,
-  type BatchWriteCommandInput,
-  type BatchWriteCommandOutput,
-  type DynamoDBDocumentClient,
-  GetCommand,
-} from "@aws-sdk/lib-dynamodb";
+  BatchWriteItemCommand,
+  type BatchWriteItemCommandOutput,
+  type DynamoDBClient,
+  type WriteRequest,
+} from "@aws-sdk/client-dynamodb";
+import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import { describe, expect, it } from "vitest";
 import { createDynamoDbLedger, queryPartition } from "../../lambda/adapters/dynamodb-ledger.ts";
 import { createLedgerBatchWriter } from "../../lambda/adapters/ledger-batch-writer.ts";
@@ -22,10 +22,11 @@ const readItem = async (tableName: string, pk: string, sk: string) =>
     )
   ).Item;
 
-type Requests = NonNullable<BatchWriteCommandInput["RequestItems"]>[string];
+type Requests = WriteRequest[];
 
 /**
- * The real client against dynalite, with every command counted by name, and each
+ * The real plain client against dynalite (the one the ledger sends a cancel's writes
+ * through), with every command counted by name, and each
  * BatchWriteItem passed through `shape`, which may hold requests back and answer them as
  * unprocessed, the way DynamoDB answers a throttled batch.
  */
@@ -40,16 +41,18 @@ function observedClient(
     send: async (command: { input: unknown; constructor: { name: string } }) => {
       const name = command.constructor.name;
       calls[name] = (calls[name] ?? 0) + 1;
-      if (!(command instanceof BatchWriteCommand)) {
-        return (dynalite.doc.send as (c: unknown) => Promise<unknown>)(command);
+      if (!(command instanceof BatchWriteItemCommand)) {
+        return (dynalite.client.send as (c: unknown) => Promise<unknown>)(command);
       }
       const [tableName, requests] = Object.entries(command.input.RequestItems ?? {})[0] ?? [];
       if (tableName === undefined || requests === undefined) throw new Error("empty batch");
       batchSizes.push(requests.length);
       const { send, unprocessed } = shape(requests, batchSizes.length);
-      const answer: BatchWriteCommandOutput =
+      const answer: BatchWriteItemCommandOutput =
         send.length > 0
-          ? await dynalite.doc.send(new BatchWriteCommand({ RequestItems: { [tableName]: send } }))
+          ? await dynalite.client.send(
+              new BatchWriteItemCommand({ RequestItems: { [tableName]: send } }),
+            )
           : { $metadata: {} };
       return {
         ...answer,
@@ -57,14 +60,17 @@ function observedClient(
       };
     },
   };
-  return { client: observed as unknown as DynamoDBDocumentClient, calls, batchSizes };
+  return { client: observed as unknown as DynamoDBClient, calls, batchSizes };
 }
 
 describe("the ledger's batched writes", () => {
   it("gather the markers and history lines of concurrent cancels into a few calls", async () => {
     const tableName = await freshTable();
     const observed = observedClient();
-    const ledger = createDynamoDbLedger({ client: observed.client, tableName });
+    const ledger = createDynamoDbLedger({
+      clients: { client: observed.client, doc: dynalite.doc },
+      tableName,
+    });
     const pgUids = Array.from({ length: 40 }, (_, i) => `pg-${i}`);
 
     await Promise.all(
@@ -90,12 +96,12 @@ describe("the ledger's batched writes", () => {
     // batches: the 40 markers, asked for in one turn, in the first two; how the later lines
     // gather depends on when dynalite answers, but a closing line and its marker's removal
     // always share one. Before, that was 200 calls.
-    expect(observed.calls.PutCommand).toBe(40);
-    expect(observed.calls.UpdateCommand).toBe(40);
+    expect(observed.calls.PutItemCommand).toBe(40);
+    expect(observed.calls.UpdateItemCommand).toBe(40);
     expect(observed.batchSizes.slice(0, 2)).toEqual([25, 15]);
     expect(observed.batchSizes.reduce((a, b) => a + b, 0)).toBe(160);
     expect(Math.max(...observed.batchSizes)).toBeLessThanOrEqual(25);
-    expect(observed.calls.BatchWriteCommand).toBeLessThanOrEqual(2 + 40 + 40);
+    expect(observed.calls.BatchWriteItemCommand).toBeLessThanOrEqual(2 + 40 + 40);
 
     expect(await ledger.openClaims()).toEqual([]);
     for (const pgUid of pgUids) {
@@ -180,8 +186,8 @@ describe("the ledger's batched writes", () => {
   it("fail a required write that never lands, and drop a best-effort one quietly", async () => {
     const tableName = await freshTable();
     const observed = observedClient((requests) => ({
-      send: requests.filter((r) => r.PutRequest?.Item?.sk !== "stuck"),
-      unprocessed: requests.filter((r) => r.PutRequest?.Item?.sk === "stuck"),
+      send: requests.filter((r) => r.PutRequest?.Item?.sk?.S !== "stuck"),
+      unprocessed: requests.filter((r) => r.PutRequest?.Item?.sk?.S === "stuck"),
     }));
     const writer = createLedgerBatchWriter({
       client: observed.client,
@@ -206,7 +212,10 @@ describe("the ledger's batched writes", () => {
   });
 
   it("pass on an error of the call to required writes only", async () => {
-    const writer = createLedgerBatchWriter({ client: dynalite.doc, tableName: "no-such-table" });
+    const writer = createLedgerBatchWriter({
+      client: dynalite.client,
+      tableName: "no-such-table",
+    });
     const results = await Promise.allSettled([
       writer.put({ pk: "P", sk: "a" }),
       writer.putBestEffort({ pk: "P", sk: "b" }),
@@ -221,7 +230,10 @@ describe("the ledger's batched writes", () => {
   it("make a claim fail, with no gateway call possible, when its marker cannot be written", async () => {
     const tableName = await freshTable();
     const observed = observedClient((requests) => ({ send: [], unprocessed: requests }));
-    const ledger = createDynamoDbLedger({ client: observed.client, tableName });
+    const ledger = createDynamoDbLedger({
+      clients: { client: observed.client, doc: dynalite.doc },
+      tableName,
+    });
     await expect(
       ledger.claimCancel({
         pgUid: "pg-m",

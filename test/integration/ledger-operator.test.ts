@@ -34,7 +34,7 @@ async function fresh() {
   await ensureLedgerTable(client, tableName);
   return {
     tableName,
-    ledger: createDynamoDbLedger({ client: doc, tableName }),
+    ledger: createDynamoDbLedger({ clients: { client, doc }, tableName }),
     operator: createLedgerOperator({ client: doc, tableName }),
     cli: (args: string[]) =>
       runCli(["ledger", ...args], { DYNAMODB_ENDPOINT: dynamo.endpoint, LEDGER_TABLE: tableName }),

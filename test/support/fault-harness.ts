@@ -72,7 +72,7 @@ export async function startFaultCase(
     LEDGER_TABLE: "paysync-faults",
   };
   const { client, doc } = createDocumentClient({ endpoint: dynalite.endpoint });
-  const ledger = createDynamoDbLedger({ client: doc, tableName: env.LEDGER_TABLE });
+  const ledger = createDynamoDbLedger({ clients: { client, doc }, tableName: env.LEDGER_TABLE });
   return {
     simulator,
     env,

@@ -62,7 +62,7 @@ export function useRealStoreAndLedger() {
       const { doc } = clients;
       return {
         orders: store,
-        ledger: createDynamoDbLedger({ client: doc, tableName }),
+        ledger: createDynamoDbLedger({ clients, tableName }),
         async stateOf(pgUid) {
           const { Item } = await doc.send(
             new GetCommand({ TableName: tableName, Key: cancelKey(pgUid), ConsistentRead: true }),
