@@ -13,7 +13,7 @@ import { HEAP_FLAGS } from "../lambda/config/heap-flags.ts";
 
 /**
  * The exec wrapper, copied next to the bundle: it adds the V8 flags NODE_OPTIONS refuses
- * (THREAD_FLAGS). Its mode travels with it: the CLI zips each file with its own mode.
+ * (LAUNCH_FLAGS). Its mode travels with it: the CLI zips each file with its own mode.
  */
 export const EXEC_WRAPPER = "node-wrapper.sh";
 

@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-old-space-size=256 --max-semi-space-size=4 --single-threaded
+#!/usr/bin/env -S node --max-old-space-size=256 --max-semi-space-size=16 --single-threaded --min-semi-space-size=16
 // The `paysync` command: runs the TypeScript CLI through tsx, so there is no build step. The
 // shebang carries NODE_FLAGS of lambda/config/heap-flags.ts (env -S splits them).
 import { register } from "tsx/esm/api";

@@ -135,7 +135,7 @@ describe("the function", () => {
               Properties: { Description: Match.stringLikeRegexp("store database") },
             }),
           ),
-          NODE_OPTIONS: "--enable-source-maps --max-old-space-size=256 --max-semi-space-size=4",
+          NODE_OPTIONS: "--enable-source-maps --max-old-space-size=256 --max-semi-space-size=16",
           AWS_LAMBDA_EXEC_WRAPPER: "/var/task/node-wrapper.sh",
           NODE_EXTRA_CA_CERTS: "/var/runtime/ca-cert.pem",
         },

@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { NODE_FLAGS, THREAD_FLAGS } from "../../lambda/config/heap-flags.ts";
+import { LAUNCH_FLAGS, NODE_FLAGS } from "../../lambda/config/heap-flags.ts";
 
 const repoFile = (path: string) => readFileSync(new URL(`../../${path}`, import.meta.url), "utf8");
 const flags = NODE_FLAGS.join(" ");
@@ -28,12 +28,14 @@ describe("the node flags every sync process runs with", () => {
       [process.execPath, "-e", "process.stdout.write(JSON.stringify(process.execArgv))", "--"],
       { encoding: "utf8", env: { ...process.env, NODE_OPTIONS: "" } },
     );
-    expect(JSON.parse(seen)).toEqual([...THREAD_FLAGS, "-e", expect.any(String)]);
-    expect(() =>
-      execFileSync(process.execPath, ["-e", "0"], {
-        env: { ...process.env, NODE_OPTIONS: THREAD_FLAGS.join(" ") },
-        stdio: "pipe",
-      }),
-    ).toThrow(/not allowed in NODE_OPTIONS/);
+    expect(JSON.parse(seen)).toEqual([...LAUNCH_FLAGS, "-e", expect.any(String)]);
+    for (const flag of LAUNCH_FLAGS) {
+      expect(() =>
+        execFileSync(process.execPath, ["-e", "0"], {
+          env: { ...process.env, NODE_OPTIONS: flag },
+          stdio: "pipe",
+        }),
+      ).toThrow(/not allowed in NODE_OPTIONS/);
+    }
   });
 });
