@@ -1,4 +1,3 @@
-import { PutItemCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import {
   DeleteCommand,
   type DynamoDBDocumentClient,
@@ -188,13 +187,13 @@ const parseCancelRecord = (item: Item): CancelRecord => {
 const attributes = (values: Item) => marshall(values, { removeUndefinedValues: true });
 
 export const createDynamoDbLedger = ({ clients, tableName }: DynamoDbLedgerOptions): Ledger => {
-  // The calls every cancel makes (its claim, its outcome, the batches) go out as plain
-  // AttributeValue commands on `clients.client`, which costs a run less CPU per call than the
-  // document client (ledger-table.ts); the rest keeps the document client's plain values.
-  const { client: plain, doc: client } = clients;
+  // The writes every cancel makes (its claim, its outcome, the batches) go over the wire
+  // (dynamodb-wire.ts), at a fraction of the SDK's CPU a call; the rest through the
+  // document client.
+  const { doc: client, wire } = clients;
   // Markers and history lines are plain writes of their own items: they go out in batches
   // shared by the run's concurrent cancels (ledger-batch-writer.ts).
-  const batch = createLedgerBatchWriter({ client: plain, tableName });
+  const batch = createLedgerBatchWriter({ wire, tableName });
   const history = (pgUid: string, at: number, runId: string, what: string): Promise<void> =>
     batch.putBestEffort(historyItem(pgUid, at, runId, what));
 
@@ -224,27 +223,25 @@ export const createDynamoDbLedger = ({ clients, tableName }: DynamoDbLedgerOptio
 
   const putNewClaim = async (request: ClaimRequest): Promise<boolean> => {
     const claimed = await writeIf(() =>
-      plain.send(
-        new PutItemCommand({
-          TableName: tableName,
-          Item: attributes({
-            ...cancelKey(request.pgUid),
-            type: "cancel",
-            state: "CLAIMED",
-            pgUid: request.pgUid,
-            storeOrderId: request.storeOrderId,
-            amount: request.amount,
-            currency: request.currency,
-            idempotencyKey: request.idempotencyKey,
-            owner: request.runId,
-            leaseUntil: request.now + request.leaseMs,
-            attempts: 1,
-            createdAt: iso(request.now),
-            updatedAt: iso(request.now),
-          }),
-          ConditionExpression: "attribute_not_exists(pk)",
+      wire.send("PutItem", {
+        TableName: tableName,
+        Item: attributes({
+          ...cancelKey(request.pgUid),
+          type: "cancel",
+          state: "CLAIMED",
+          pgUid: request.pgUid,
+          storeOrderId: request.storeOrderId,
+          amount: request.amount,
+          currency: request.currency,
+          idempotencyKey: request.idempotencyKey,
+          owner: request.runId,
+          leaseUntil: request.now + request.leaseMs,
+          attempts: 1,
+          createdAt: iso(request.now),
+          updatedAt: iso(request.now),
         }),
-      ),
+        ConditionExpression: "attribute_not_exists(pk)",
+      }),
     );
     if (claimed) {
       await history(request.pgUid, request.now, request.runId, "claimed for cancelling, attempt 1");
@@ -390,19 +387,17 @@ export const createDynamoDbLedger = ({ clients, tableName }: DynamoDbLedgerOptio
     }
     const assigned = Object.keys(assignments);
     const closed = await writeIf(() =>
-      plain.send(
-        new UpdateItemCommand({
-          TableName: tableName,
-          Key: attributes(cancelKey(pgUid)),
-          UpdateExpression: setExpression(assigned),
-          ConditionExpression: condition.expression,
-          ExpressionAttributeNames: names(...assigned, ...condition.names),
-          ExpressionAttributeValues: attributes({
-            ...placeholders(assignments),
-            ...condition.values,
-          }),
+      wire.send("UpdateItem", {
+        TableName: tableName,
+        Key: attributes(cancelKey(pgUid)),
+        UpdateExpression: setExpression(assigned),
+        ConditionExpression: condition.expression,
+        ExpressionAttributeNames: names(...assigned, ...condition.names),
+        ExpressionAttributeValues: attributes({
+          ...placeholders(assignments),
+          ...condition.values,
         }),
-      ),
+      }),
     );
     if (closed) {
       const line = `${state}${detail === undefined ? "" : `: ${detail}`}`;

@@ -1,10 +1,6 @@
-import {
-  type AttributeValue,
-  BatchWriteItemCommand,
-  type DynamoDBClient,
-  type WriteRequest,
-} from "@aws-sdk/client-dynamodb";
+import type { AttributeValue, WriteRequest } from "@aws-sdk/client-dynamodb";
 import { marshall } from "@aws-sdk/util-dynamodb";
+import type { DynamoDbWire } from "./dynamodb-wire.ts";
 
 /** BatchWriteItem's own limit. */
 const MAX_BATCH = 25;
@@ -13,8 +9,7 @@ const UNPROCESSED_ROUNDS = 4;
 const FIRST_PAUSE_MS = 25;
 
 export interface LedgerBatchWriterOptions {
-  /** Plain AttributeValue commands (ledger-table.ts, `LedgerClients.client`). */
-  readonly client: DynamoDBClient;
+  readonly wire: DynamoDbWire;
   readonly tableName: string;
   readonly sleep?: (ms: number) => Promise<void>;
 }
@@ -53,7 +48,7 @@ const attributes = (values: Record<string, unknown>): Record<string, AttributeVa
  * condition, and the claims are what keep a payment from being cancelled twice.
  */
 export function createLedgerBatchWriter({
-  client,
+  wire,
   tableName,
   sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
 }: LedgerBatchWriterOptions) {
@@ -107,11 +102,9 @@ export function createLedgerBatchWriter({
     try {
       for (let round = 0; round < UNPROCESSED_ROUNDS && pending.length > 0; round++) {
         if (round > 0) await sleep(FIRST_PAUSE_MS * 2 ** (round - 1));
-        const answer = await client.send(
-          new BatchWriteItemCommand({
-            RequestItems: { [tableName]: pending.map((entry) => entry.request) },
-          }),
-        );
+        const answer = await wire.send("BatchWriteItem", {
+          RequestItems: { [tableName]: pending.map((entry) => entry.request) },
+        });
         const unprocessed = new Set(
           (answer.UnprocessedItems?.[tableName] ?? []).map((request) => itemKey(request)),
         );

@@ -5,6 +5,7 @@ import {
   type TableStatus,
 } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { createDynamoDbWire, type DynamoDbWire } from "./dynamodb-wire.ts";
 
 export interface EnsureTableOptions {
   /** How long to wait for a new table to become ACTIVE. */
@@ -93,40 +94,37 @@ export interface DocumentClientOptions {
   readonly region?: string;
 }
 
-/** The ledger's two views of one table's connections. */
+/** The ledger's ways to one table. */
 export interface LedgerClients {
-  /**
-   * Plain AttributeValue commands, for the calls a cancel makes (claim, outcome, batched
-   * lines). It resolves its middleware once per command type (the SDK's `cacheMiddleware`).
-   */
+  /** The SDK client: the table itself (create, describe). */
   readonly client: DynamoDBClient;
-  /** The document client, for everything else: plain JavaScript values in and out. */
+  /** The document client, for the ledger's reads and rarer writes: plain values in and out. */
   readonly doc: DynamoDBDocumentClient;
+  /** A cancel's own writes (claim, outcome, batched lines), lighter on CPU (dynamodb-wire.ts). */
+  readonly wire: DynamoDbWire;
 }
+
+/** The SDK client's own timeout, and the wire's: a hung socket fails the call, not the run. */
+const REQUEST_TIMEOUT_MS = 10_000;
 
 export const createDocumentClient = (options: DocumentClientOptions): LedgerClients => {
   // A local endpoint ignores signatures, but the SDK still insists on having credentials.
   const local = options.endpoint !== undefined && !process.env.AWS_ACCESS_KEY_ID;
   const region = options.region ?? process.env.AWS_REGION ?? (local ? "us-east-1" : undefined);
-  const config = {
+  const client = new DynamoDBClient({
     ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
     ...(region === undefined ? {} : { region }),
     ...(local ? { credentials: { accessKeyId: "local", secretAccessKey: "local" } } : {}),
     maxAttempts: SDK_MAX_ATTEMPTS,
-  };
-  // Each call otherwise rebuilds and sorts its middleware stack: with the document client's
-  // own layer on top, that was about a third of a call's CPU, and a cancel makes two such
-  // calls. The SDK refuses `cacheMiddleware` under a document client, so the document client
-  // gets a client of its own, over the same connections: destroying `client` closes both.
-  const client = new DynamoDBClient({
-    ...config,
-    cacheMiddleware: true,
     // A hung socket should fail the call (the core then fails closed), not eat the whole run.
-    requestHandler: { connectionTimeout: 3_000, requestTimeout: 10_000 },
+    requestHandler: { connectionTimeout: 3_000, requestTimeout: REQUEST_TIMEOUT_MS },
   });
-  const doc = DynamoDBDocumentClient.from(
-    new DynamoDBClient({ ...config, requestHandler: client.config.requestHandler }),
-    { marshallOptions: { removeUndefinedValues: true } },
-  );
-  return { client, doc };
+  const doc = DynamoDBDocumentClient.from(client, {
+    marshallOptions: { removeUndefinedValues: true },
+  });
+  const wire = createDynamoDbWire(client, {
+    maxAttempts: SDK_MAX_ATTEMPTS,
+    timeoutMs: REQUEST_TIMEOUT_MS,
+  });
+  return { client, doc, wire };
 };

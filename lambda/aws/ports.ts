@@ -31,9 +31,10 @@ export async function openPorts(
     connectionString: secrets.storeDatabaseUrl,
     ...(config.storeOrdersSql === undefined ? {} : { sql: config.storeOrdersSql }),
   });
-  const { client, doc } = createDocumentClient(
+  const clients = createDocumentClient(
     config.dynamodbEndpoint === undefined ? {} : { endpoint: config.dynamodbEndpoint },
   );
+  const { client } = clients;
   const events = eventsForBus(config.eventBusName);
   const close = async () => {
     client.destroy();
@@ -57,7 +58,7 @@ export async function openPorts(
       portOne: config.portOne,
     }),
     orders,
-    ledger: createDynamoDbLedger({ clients: { client, doc }, tableName: config.ledgerTable }),
+    ledger: createDynamoDbLedger({ clients, tableName: config.ledgerTable }),
     ...(events === undefined ? {} : { events }),
     close,
   };

@@ -7,7 +7,11 @@ import {
 } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDynamoDbLedger, queryPartition } from "../../lambda/adapters/dynamodb-ledger.ts";
-import { createDocumentClient, ensureLedgerTable } from "../../lambda/adapters/ledger-table.ts";
+import {
+  createDocumentClient,
+  ensureLedgerTable,
+  type LedgerClients,
+} from "../../lambda/adapters/ledger-table.ts";
 import { emptyCounts, type RunReport } from "../../lambda/core/model.ts";
 import type { ClaimRequest, Ledger } from "../../lambda/ports/ledger.ts";
 import { type EmbeddedDynalite, startDynalite } from "../../local/embedded/dynalite.ts";
@@ -18,11 +22,13 @@ const LEASE_MS = 60_000;
 let dynamo: EmbeddedDynalite;
 let client: DynamoDBClient;
 let doc: DynamoDBDocumentClient;
+let clients: LedgerClients;
 let tableCounter = 0;
 
 beforeAll(async () => {
   dynamo = await startDynalite();
-  ({ client, doc } = createDocumentClient({ endpoint: dynamo.endpoint }));
+  clients = createDocumentClient({ endpoint: dynamo.endpoint });
+  ({ client, doc } = clients);
 });
 
 afterAll(async () => {
@@ -39,7 +45,7 @@ const freshTable = async (): Promise<string> => {
 
 const freshLedger = async (): Promise<{ ledger: Ledger; tableName: string }> => {
   const tableName = await freshTable();
-  return { ledger: createDynamoDbLedger({ clients: { client, doc }, tableName }), tableName };
+  return { ledger: createDynamoDbLedger({ clients, tableName }), tableName };
 };
 
 const claimRequest = (overrides: Partial<ClaimRequest> = {}): ClaimRequest => ({
@@ -267,13 +273,12 @@ describe("claimCancel / completeCancel", () => {
 describe("claimCancel races on the optimistic update", () => {
   /** A ledger whose UpdateItem calls first let `rival` write, so each optimistic update loses. */
   const racingLedger = (tableName: string, rival: () => Promise<void>, races: number) => {
-    const { client: racingClient, doc: racingDoc } = createDocumentClient({
-      endpoint: dynamo.endpoint,
-    });
+    const racingClients = createDocumentClient({ endpoint: dynamo.endpoint });
+    const { client: racingClient } = racingClients;
     let remaining = races;
     // The takeover's update goes through the document client (a claim's first write and its
-    // outcome go through the plain one).
-    racingDoc.middlewareStack.add(
+    // outcome go over the wire).
+    racingClient.middlewareStack.add(
       (next, context) => async (args) => {
         if (context.commandName === "UpdateItemCommand" && remaining > 0) {
           remaining -= 1;
@@ -284,10 +289,7 @@ describe("claimCancel races on the optimistic update", () => {
       { step: "initialize", name: "rivalWritesFirst" },
     );
     return {
-      ledger: createDynamoDbLedger({
-        clients: { client: racingClient, doc: racingDoc },
-        tableName,
-      }),
+      ledger: createDynamoDbLedger({ clients: racingClients, tableName }),
       destroy: () => racingClient.destroy(),
     };
   };
@@ -337,7 +339,7 @@ describe("claimCancel races on the optimistic update", () => {
 describe("errors other than a failed condition", () => {
   it("propagate instead of being treated as an answer", async () => {
     const ledger = createDynamoDbLedger({
-      clients: { client, doc },
+      clients,
       tableName: "ledger-does-not-exist",
     });
     await expect(ledger.claimCancel(claimRequest())).rejects.toMatchObject({

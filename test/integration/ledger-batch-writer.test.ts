@@ -1,12 +1,12 @@
-import {
-  BatchWriteItemCommand,
-  type BatchWriteItemCommandOutput,
-  type DynamoDBClient,
-  type WriteRequest,
+import type {
+  BatchWriteItemInput,
+  BatchWriteItemOutput,
+  WriteRequest,
 } from "@aws-sdk/client-dynamodb";
 import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import { describe, expect, it } from "vitest";
 import { createDynamoDbLedger, queryPartition } from "../../lambda/adapters/dynamodb-ledger.ts";
+import type { DynamoDbWire, WireOperation } from "../../lambda/adapters/dynamodb-wire.ts";
 import { createLedgerBatchWriter } from "../../lambda/adapters/ledger-batch-writer.ts";
 import { useDynaliteTables } from "../support/dynalite-tables.ts";
 
@@ -25,50 +25,50 @@ const readItem = async (tableName: string, pk: string, sk: string) =>
 type Requests = WriteRequest[];
 
 /**
- * The real plain client against dynalite (the one the ledger sends a cancel's writes
- * through), with every command counted by name, and each
- * BatchWriteItem passed through `shape`, which may hold requests back and answer them as
- * unprocessed, the way DynamoDB answers a throttled batch.
+ * The ledger's real wire to dynalite (the one a cancel's writes go over), with every call
+ * counted by operation, and each BatchWriteItem passed through `shape`, which may hold
+ * requests back and answer them as unprocessed, the way DynamoDB answers a throttled batch.
  */
-function observedClient(
+function observedWire(
   shape: (requests: Requests, call: number) => { send: Requests; unprocessed: Requests } = (
     requests,
   ) => ({ send: requests, unprocessed: [] }),
 ) {
   const calls: Record<string, number> = {};
   const batchSizes: number[] = [];
+  const real = dynalite.wire as unknown as {
+    send(operation: WireOperation, input: unknown): Promise<unknown>;
+  };
   const observed = {
-    send: async (command: { input: unknown; constructor: { name: string } }) => {
-      const name = command.constructor.name;
-      calls[name] = (calls[name] ?? 0) + 1;
-      if (!(command instanceof BatchWriteItemCommand)) {
-        return (dynalite.client.send as (c: unknown) => Promise<unknown>)(command);
-      }
-      const [tableName, requests] = Object.entries(command.input.RequestItems ?? {})[0] ?? [];
+    send: async (operation: WireOperation, input: unknown) => {
+      calls[operation] = (calls[operation] ?? 0) + 1;
+      if (operation !== "BatchWriteItem") return real.send(operation, input);
+      const batch = input as BatchWriteItemInput;
+      const [tableName, requests] = Object.entries(batch.RequestItems ?? {})[0] ?? [];
       if (tableName === undefined || requests === undefined) throw new Error("empty batch");
       batchSizes.push(requests.length);
       const { send, unprocessed } = shape(requests, batchSizes.length);
-      const answer: BatchWriteItemCommandOutput =
+      const answer =
         send.length > 0
-          ? await dynalite.client.send(
-              new BatchWriteItemCommand({ RequestItems: { [tableName]: send } }),
-            )
-          : { $metadata: {} };
+          ? ((await real.send("BatchWriteItem", {
+              RequestItems: { [tableName]: send },
+            })) as BatchWriteItemOutput)
+          : {};
       return {
         ...answer,
         UnprocessedItems: unprocessed.length > 0 ? { [tableName]: unprocessed } : {},
       };
     },
   };
-  return { client: observed as unknown as DynamoDBClient, calls, batchSizes };
+  return { wire: observed as unknown as DynamoDbWire, calls, batchSizes };
 }
 
 describe("the ledger's batched writes", () => {
   it("gather the markers and history lines of concurrent cancels into a few calls", async () => {
     const tableName = await freshTable();
-    const observed = observedClient();
+    const observed = observedWire();
     const ledger = createDynamoDbLedger({
-      clients: { client: observed.client, doc: dynalite.doc },
+      clients: { ...dynalite, wire: observed.wire },
       tableName,
     });
     const pgUids = Array.from({ length: 40 }, (_, i) => `pg-${i}`);
@@ -96,12 +96,12 @@ describe("the ledger's batched writes", () => {
     // batches: the 40 markers, asked for in one turn, in the first two; how the later lines
     // gather depends on when dynalite answers, but a closing line and its marker's removal
     // always share one. Before, that was 200 calls.
-    expect(observed.calls.PutItemCommand).toBe(40);
-    expect(observed.calls.UpdateItemCommand).toBe(40);
+    expect(observed.calls.PutItem).toBe(40);
+    expect(observed.calls.UpdateItem).toBe(40);
     expect(observed.batchSizes.slice(0, 2)).toEqual([25, 15]);
     expect(observed.batchSizes.reduce((a, b) => a + b, 0)).toBe(160);
     expect(Math.max(...observed.batchSizes)).toBeLessThanOrEqual(25);
-    expect(observed.calls.BatchWriteItemCommand).toBeLessThanOrEqual(2 + 40 + 40);
+    expect(observed.calls.BatchWriteItem).toBeLessThanOrEqual(2 + 40 + 40);
 
     expect(await ledger.openClaims()).toEqual([]);
     for (const pgUid of pgUids) {
@@ -118,8 +118,8 @@ describe("the ledger's batched writes", () => {
 
   it("keep two writes of one item in the order they were asked for", async () => {
     const tableName = await freshTable();
-    const observed = observedClient();
-    const writer = createLedgerBatchWriter({ client: observed.client, tableName });
+    const observed = observedWire();
+    const writer = createLedgerBatchWriter({ wire: observed.wire, tableName });
     const key = { pk: "CLAIMS#OPEN", sk: "pg-x" };
 
     await Promise.all([
@@ -139,8 +139,8 @@ describe("the ledger's batched writes", () => {
 
   it("split more than 25 writes of one turn into several batches, every one landing", async () => {
     const tableName = await freshTable();
-    const observed = observedClient();
-    const writer = createLedgerBatchWriter({ client: observed.client, tableName });
+    const observed = observedWire();
+    const writer = createLedgerBatchWriter({ wire: observed.wire, tableName });
 
     await Promise.all(
       Array.from({ length: 60 }, (_, i) => writer.put({ pk: "P", sk: `s-${i}`, i })),
@@ -155,14 +155,14 @@ describe("the ledger's batched writes", () => {
   it("send again what DynamoDB left unprocessed, until it lands", async () => {
     const tableName = await freshTable();
     // The first two answers hold back the first request of the batch.
-    const observed = observedClient((requests, call) =>
+    const observed = observedWire((requests, call) =>
       call <= 2
         ? { send: requests.slice(1), unprocessed: requests.slice(0, 1) }
         : { send: requests, unprocessed: [] },
     );
     const pauses: number[] = [];
     const writer = createLedgerBatchWriter({
-      client: observed.client,
+      wire: observed.wire,
       tableName,
       sleep: async (ms) => {
         pauses.push(ms);
@@ -185,12 +185,12 @@ describe("the ledger's batched writes", () => {
 
   it("fail a required write that never lands, and drop a best-effort one quietly", async () => {
     const tableName = await freshTable();
-    const observed = observedClient((requests) => ({
+    const observed = observedWire((requests) => ({
       send: requests.filter((r) => r.PutRequest?.Item?.sk?.S !== "stuck"),
       unprocessed: requests.filter((r) => r.PutRequest?.Item?.sk?.S === "stuck"),
     }));
     const writer = createLedgerBatchWriter({
-      client: observed.client,
+      wire: observed.wire,
       tableName,
       sleep: async () => undefined,
     });
@@ -213,7 +213,7 @@ describe("the ledger's batched writes", () => {
 
   it("pass on an error of the call to required writes only", async () => {
     const writer = createLedgerBatchWriter({
-      client: dynalite.client,
+      wire: dynalite.wire,
       tableName: "no-such-table",
     });
     const results = await Promise.allSettled([
@@ -229,9 +229,9 @@ describe("the ledger's batched writes", () => {
 
   it("make a claim fail, with no gateway call possible, when its marker cannot be written", async () => {
     const tableName = await freshTable();
-    const observed = observedClient((requests) => ({ send: [], unprocessed: requests }));
+    const observed = observedWire((requests) => ({ send: [], unprocessed: requests }));
     const ledger = createDynamoDbLedger({
-      clients: { client: observed.client, doc: dynalite.doc },
+      clients: { ...dynalite, wire: observed.wire },
       tableName,
     });
     await expect(

@@ -3,7 +3,11 @@ import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDynamoDbLedger } from "../../lambda/adapters/dynamodb-ledger.ts";
 import { createLedgerOperator } from "../../lambda/adapters/ledger-operator.ts";
-import { createDocumentClient, ensureLedgerTable } from "../../lambda/adapters/ledger-table.ts";
+import {
+  createDocumentClient,
+  ensureLedgerTable,
+  type LedgerClients,
+} from "../../lambda/adapters/ledger-table.ts";
 import { emptyCounts, type Finding, type RunReport } from "../../lambda/core/model.ts";
 import type { ClaimRequest } from "../../lambda/ports/ledger.ts";
 import { type EmbeddedDynalite, startDynalite } from "../../local/embedded/dynalite.ts";
@@ -17,11 +21,13 @@ const LEASE = 60_000;
 let dynamo: EmbeddedDynalite;
 let client: DynamoDBClient;
 let doc: DynamoDBDocumentClient;
+let clients: LedgerClients;
 let tables = 0;
 
 beforeAll(async () => {
   dynamo = await startDynalite();
-  ({ client, doc } = createDocumentClient({ endpoint: dynamo.endpoint }));
+  clients = createDocumentClient({ endpoint: dynamo.endpoint });
+  ({ client, doc } = clients);
 });
 
 afterAll(async () => {
@@ -34,7 +40,7 @@ async function fresh() {
   await ensureLedgerTable(client, tableName);
   return {
     tableName,
-    ledger: createDynamoDbLedger({ clients: { client, doc }, tableName }),
+    ledger: createDynamoDbLedger({ clients, tableName }),
     operator: createLedgerOperator({ client: doc, tableName }),
     cli: (args: string[]) =>
       runCli(["ledger", ...args], { DYNAMODB_ENDPOINT: dynamo.endpoint, LEDGER_TABLE: tableName }),

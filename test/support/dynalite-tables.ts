@@ -1,18 +1,18 @@
-import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll } from "vitest";
-import { createDocumentClient, ensureLedgerTable } from "../../lambda/adapters/ledger-table.ts";
+import {
+  createDocumentClient,
+  ensureLedgerTable,
+  type LedgerClients,
+} from "../../lambda/adapters/ledger-table.ts";
 import { type EmbeddedDynalite, startDynalite } from "../../local/embedded/dynalite.ts";
 
-export interface DynaliteTables {
-  /** Set once the file's dynalite is up (in beforeAll). */
-  client: DynamoDBClient;
-  doc: DynamoDBDocumentClient;
+export interface DynaliteTables extends LedgerClients {
   /** A new, empty ledger table of its own. */
   freshTable(): Promise<string>;
 }
 
 /** One dynalite per test file, spoken to over the DynamoDB API, and a fresh table per test. */
+/** The clients are set once the file's dynalite is up (in beforeAll). */
 export function useDynaliteTables(prefix: string): DynaliteTables {
   let dynamo: EmbeddedDynalite | undefined;
   let tables = 0;

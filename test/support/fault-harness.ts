@@ -71,8 +71,9 @@ export async function startFaultCase(
     DYNAMODB_ENDPOINT: dynalite.endpoint,
     LEDGER_TABLE: "paysync-faults",
   };
-  const { client, doc } = createDocumentClient({ endpoint: dynalite.endpoint });
-  const ledger = createDynamoDbLedger({ clients: { client, doc }, tableName: env.LEDGER_TABLE });
+  const clients = createDocumentClient({ endpoint: dynalite.endpoint });
+  const { client, doc } = clients;
+  const ledger = createDynamoDbLedger({ clients, tableName: env.LEDGER_TABLE });
   return {
     simulator,
     env,

@@ -1,8 +1,11 @@
-import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { type DynamoDBDocumentClient, GetCommand } from "@aws-sdk/lib-dynamodb";
+import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll } from "vitest";
 import { cancelKey, createDynamoDbLedger } from "../../lambda/adapters/dynamodb-ledger.ts";
-import { createDocumentClient, ensureLedgerTable } from "../../lambda/adapters/ledger-table.ts";
+import {
+  createDocumentClient,
+  ensureLedgerTable,
+  type LedgerClients,
+} from "../../lambda/adapters/ledger-table.ts";
 import {
   createPostgresOrderStore,
   type PostgresOrderStore,
@@ -28,7 +31,7 @@ export function useRealStoreAndLedger() {
   let dynalite: EmbeddedDynalite | undefined;
   let postgres: EmbeddedPostgres | undefined;
   let store: PostgresOrderStore | undefined;
-  let clients: { client: DynamoDBClient; doc: DynamoDBDocumentClient } | undefined;
+  let clients: LedgerClients | undefined;
   let tables = 0;
 
   beforeAll(async () => {

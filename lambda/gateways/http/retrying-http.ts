@@ -3,8 +3,8 @@ import {
   type GatewayDescriptor,
   GatewayError,
 } from "../../ports/gateway.ts";
+import { ExchangeFailure, exchange, type RawAnswer } from "../../util/http-exchange.ts";
 import type { RequestBudget } from "../../util/request-budget.ts";
-import { ExchangeFailure, exchange, type RawAnswer } from "./http-exchange.ts";
 
 export interface RetryPolicy {
   /** Attempts in all, the first included. */
