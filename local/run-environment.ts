@@ -73,7 +73,8 @@ export async function openRunEnvironment(
     });
     closers.push(() => orders.close());
 
-    const { client, doc } = createDocumentClient({ endpoint: ledgerEndpoint });
+    const clients = createDocumentClient({ endpoint: ledgerEndpoint });
+    const { client } = clients;
     closers.push(async () => client.destroy());
     await ensureLedgerTable(client, env.ledgerTable);
 
@@ -99,7 +100,7 @@ export async function openRunEnvironment(
           portOne: simulator ? { orderIdField: "orderName", ...env.portOne } : env.portOne,
         }),
         orders,
-        ledger: createDynamoDbLedger({ clients: { client, doc }, tableName: env.ledgerTable }),
+        ledger: createDynamoDbLedger({ clients, tableName: env.ledgerTable }),
         ...(events ? { events } : {}),
       },
       sync,
