@@ -35,8 +35,8 @@ const messageOf = (cause: unknown): string =>
 const sqlState = (cause: unknown): unknown =>
   typeof cause === "object" && cause !== null ? (cause as { code?: unknown }).code : undefined;
 
-export function parseOrderRow(row: Record<string, unknown>): PaidOrder {
-  const { id, amount, pg_uid } = row;
+/** One row's columns, as `pg`'s type parsers read them, checked into a paid order. */
+function orderOf(id: unknown, amount: unknown, pg_uid: unknown): PaidOrder {
   if ((typeof id !== "string" && typeof id !== "number" && typeof id !== "bigint") || id === "") {
     throw new StoreError("the orders query must return an id column");
   }
@@ -60,7 +60,6 @@ export function textArrayLiteral(values: readonly string[]): string {
   return `${literal}}`;
 }
 
-type Row = Record<string, unknown>;
 type CopyConnection = pg.Connection & { sendCopyFail?: (message: string) => void };
 
 /**
@@ -68,13 +67,21 @@ type CopyConnection = pg.Connection & { sendCopyFail?: (message: string) => void
  * the query, COMMIT and a single Sync, in one write and one round trip instead of three of
  * each. The database skips everything after a failed step until the Sync, so the query
  * never runs outside the read-only transaction; the caller rolls back after any failure.
- * Rows are read with `pg`'s own type parsers, as `client.query` would return them.
+ * Each row's columns are read with `pg`'s own type parsers, as `client.query` would return
+ * them (a column named twice counts by its last, as in the row object `pg` would build), and
+ * go straight into a paid order: at a million payments, one object a row rather than three.
  */
 class ReadOnlyLookup implements pg.Submittable {
-  /** Called once: with the rows at ReadyForQuery, or with the first error. */
-  callback: (error: Error | undefined, rows: Row[]) => void = () => {};
-  #columns: { name: string; parse: (text: string) => unknown }[] = [];
-  #rows: Row[] = [];
+  /** Called once: with the orders at ReadyForQuery, or with the first error. */
+  callback: (error: Error | undefined, orders: PaidOrder[]) => void = () => {};
+  #columns: {
+    id: Column | undefined;
+    amount: Column | undefined;
+    pgUid: Column | undefined;
+  } = { id: undefined, amount: undefined, pgUid: undefined };
+  #orders: PaidOrder[] = [];
+  /** A row that is no paid order: kept for ReadyForQuery, since a throw here would land in `pg`. */
+  #refused: StoreError | undefined;
   #answered = false;
 
   constructor(
@@ -104,22 +111,32 @@ class ReadOnlyLookup implements pg.Submittable {
   }
 
   handleRowDescription(message: { fields: pg.FieldDef[] }): void {
-    this.#columns = message.fields.map((field) => ({
-      name: field.name,
-      parse: pg.types.getTypeParser(field.dataTypeID, "text"),
-    }));
-    this.#rows = [];
+    const column = (name: string): Column | undefined => {
+      const index = message.fields.findLastIndex((field) => field.name === name);
+      const field = message.fields[index];
+      return field === undefined
+        ? undefined
+        : { index, parse: pg.types.getTypeParser(field.dataTypeID, "text") };
+    };
+    this.#columns = { id: column("id"), amount: column("amount"), pgUid: column("pg_uid") };
+    this.#orders = [];
   }
 
   handleDataRow(message: { fields: (string | null)[] }): void {
-    const row: Row = {};
-    const columns = this.#columns;
-    for (let i = 0; i < columns.length; i++) {
-      const column = columns[i] as (typeof columns)[number];
-      const text = message.fields[i];
-      row[column.name] = text === null || text === undefined ? null : column.parse(text);
+    if (this.#refused !== undefined) return;
+    const { id, amount, pgUid } = this.#columns;
+    try {
+      this.#orders.push(
+        orderOf(
+          read(id, message.fields),
+          read(amount, message.fields),
+          read(pgUid, message.fields),
+        ),
+      );
+    } catch (error) {
+      this.#refused =
+        error instanceof StoreError ? error : new StoreError(`unreadable order row: ${error}`);
     }
-    this.#rows.push(row);
   }
 
   handleCommandComplete(): void {}
@@ -136,21 +153,33 @@ class ReadOnlyLookup implements pg.Submittable {
   }
 
   handleReadyForQuery(): void {
-    this.#answer(undefined, this.#rows);
+    this.#answer(this.#refused, this.#orders);
   }
 
-  #answer(error: Error | undefined, rows: Row[]): void {
+  #answer(error: Error | undefined, orders: PaidOrder[]): void {
     if (this.#answered) return;
     this.#answered = true;
-    this.callback(error, rows);
+    this.callback(error, orders);
   }
 }
 
-function lookUp(client: pg.PoolClient, sql: string, ids: readonly string[]): Promise<Row[]> {
-  return new Promise<Row[]>((resolve, reject) => {
+interface Column {
+  readonly index: number;
+  readonly parse: (text: string) => unknown;
+}
+
+/** A column's value in a row, as `pg` would give it; undefined for a column not returned. */
+function read(column: Column | undefined, fields: readonly (string | null)[]): unknown {
+  if (column === undefined) return undefined;
+  const text = fields[column.index];
+  return text === null || text === undefined ? null : column.parse(text);
+}
+
+function lookUp(client: pg.PoolClient, sql: string, ids: readonly string[]): Promise<PaidOrder[]> {
+  return new Promise<PaidOrder[]>((resolve, reject) => {
     const lookup = new ReadOnlyLookup(sql, ids);
     // Set before the query is queued: `pg` wraps it with the query timeout.
-    lookup.callback = (error, rows) => (error === undefined ? resolve(rows) : reject(error));
+    lookup.callback = (error, orders) => (error === undefined ? resolve(orders) : reject(error));
     client.query(lookup);
   });
 }
@@ -185,8 +214,7 @@ export function createPostgresOrderStore(options: PostgresOrderStoreOptions): Po
         // STORE_ORDERS_SQL that writes fails instead of changing the store. Not a session
         // setting: PGlite serves every client from one session, and it would leak to them.
         // Unnamed statements: named prepared statements collide on a shared PGlite session.
-        const rows = await lookUp(client, sql, ids);
-        return rows.map(parseOrderRow);
+        return await lookUp(client, sql, ids);
       } catch (cause) {
         await client.query("ROLLBACK").catch((error: unknown) => {
           broken = error instanceof Error ? error : new Error(String(error));

@@ -70,6 +70,40 @@ describe("the PostgreSQL order store: one pipelined lookup per chunk", () => {
     await expect(fractional.paidOrders(["1"])).rejects.toThrow(/is not a whole number/);
   });
 
+  it("refuses a row that is no paid order, names it, and serves the next lookup", async () => {
+    // Stores of their own, closed at once: PGlite serves a few connections at a time.
+    const withStore = async (sql: string, use: (store: PostgresOrderStore) => Promise<void>) => {
+      const store = createPostgresOrderStore({ connectionString: postgres.url, sql });
+      try {
+        await use(store);
+      } finally {
+        await store.close();
+      }
+    };
+    await withStore(
+      "SELECT id, amount::numeric / 7 AS amount FROM orders WHERE id = ANY($1) AND is_paid",
+      async (store) => {
+        const error = await store.paidOrders(["1", "3"]).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(StoreError);
+        expect((error as Error).message).toMatch(
+          /^order 1: amount "2142\.\d+" is not a whole number$/,
+        );
+        expect(await store.paidOrders([])).toEqual([]);
+      },
+    );
+    await withStore("SELECT amount FROM orders WHERE id = ANY($1) AND is_paid", async (store) => {
+      await expect(store.paidOrders(["1"])).rejects.toThrow(/must return an id column/);
+      expect(await store.paidOrders([])).toEqual([]);
+    });
+    // A column named twice counts by its last, as in the row object pg builds.
+    await withStore(
+      "SELECT id, 1 AS amount, amount FROM orders WHERE id = ANY($1) AND is_paid",
+      async (store) => {
+        expect(await store.paidOrders(["1"])).toEqual([{ id: "1", amount: 15000 }]);
+      },
+    );
+  });
+
   it("a failing query is a StoreError, and the connection serves the next lookup", async () => {
     const store = storeWith("SELECT id, amount FROM orders WHERE id = ANY($1) AND 1 / 0 = 1");
     const error = await store.paidOrders(["1"]).catch((e: unknown) => e);
