@@ -128,14 +128,12 @@ export function createWindowJudge(options: WindowJudgeOptions) {
   async function judgePending(): Promise<void> {
     if (pending.size === 0) return;
     const batch = [...pending.values()].sort(byPaidAtThenUid);
+    // The batch's distinct order ids, gathered as its payments arrived.
+    const orderIds = pendingOrders;
     pending = new Map();
     pendingOrders = new Set();
     options.beforeLookup();
-    const orders = await lookupPaidOrders(
-      options.store,
-      new Set(batch.map((p) => p.storeOrderId)),
-      options.orderChunkSize,
-    );
+    const orders = await lookupPaidOrders(options.store, orderIds, options.orderChunkSize);
     for (const payment of batch) {
       const order = orders.get(payment.storeOrderId);
       if (order === undefined) {
@@ -172,7 +170,10 @@ export function createWindowJudge(options: WindowJudgeOptions) {
     async addPage(page: readonly Payment[]): Promise<void> {
       previousPage = currentPage;
       currentPage = new Set();
-      for (const payment of page) {
+      // By index: the loop awaits lookups, and an iterator kept across an await is an object
+      // per payment for the garbage collector.
+      for (let i = 0; i < page.length; i++) {
+        const payment = page[i] as Payment;
         if (payment.status !== "paid" && withdraw(payment.pgUid)) {
           // A later sighting says it is no longer paid (a gateway that lists a payment's
           // events, like Toss): doubt never turns into a refund, so it stops being judged.
