@@ -61,7 +61,7 @@ function dates(at: Date): { long: string; short: string } {
 }
 
 /** RFC 3986 escaping, as SigV4 wants it (encodeURIComponent leaves !'()* alone). */
-const escape = (text: string): string =>
+const uriEscape = (text: string): string =>
   encodeURIComponent(text).replace(
     /[!'()*]/g,
     (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
@@ -77,7 +77,7 @@ function canonicalPath(path: string): string {
   }
   const leading = path.startsWith("/") ? "/" : "";
   const trailing = segments.length > 0 && path.endsWith("/") ? "/" : "";
-  return escape(`${leading}${segments.join("/")}${trailing}`).replace(/%2F/g, "/");
+  return uriEscape(`${leading}${segments.join("/")}${trailing}`).replace(/%2F/g, "/");
 }
 
 /** Line breaks become spaces, runs of blanks one space, and the ends are trimmed. */
