@@ -29,14 +29,14 @@ const repoFile = (path: string) => fileURLToPath(new URL(`../${path}`, import.me
 export const FUNCTION_TIMEOUT = Duration.minutes(5);
 
 /**
- * Chosen for CPU, not for memory: a run streams its window and peaks near 115 MiB at a million
+ * Chosen for CPU, not for memory: a run streams its window and peaks near 140 MiB at a million
  * payments (`npm run bench`), but memory is Lambda's only CPU knob (one vCPU at 1,769 MB). The
- * bench's runs measured 12.1 to 15.8 µs of sync CPU per payment at 1M (batched ledger writes,
- * V8 single-threaded), against a gateway bound of 34 µs per payment (16 requests of 100
+ * bench's runs measured 12 to 16 µs of sync CPU per payment at 1M (the host's speed varies by
+ * a third from run to run), against a gateway bound of 34 µs per payment (16 requests of 100
  * payments in flight, 50 ms each). Keeping pace with the gateway at 16 µs takes 16 / 34 ≈ 0.47
  * of a vCPU, about 830 MB; 512 MB (0.29 vCPU) would make a million-payment run CPU-bound at
- * about 1.6 × the bound. Hence 1,024 MB (0.58 vCPU, about 28 µs per payment when CPU-bound, a
- * fifth under the bound; README, "The function's size").
+ * about 1.6 × the bound. Hence 1,024 MB (0.58 vCPU, at most 28 µs per payment when
+ * CPU-bound, a fifth under the bound; README, "The function's size").
  */
 export const FUNCTION_MEMORY_MB = 1024;
 
