@@ -6,7 +6,6 @@ import {
   QueryCommand,
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
-import { marshall } from "@aws-sdk/util-dynamodb";
 import { decideClaim } from "../core/claim-rules.ts";
 import type { BackfillSliceTag } from "../core/config.ts";
 import type { Finding, RunReport } from "../core/model.ts";
@@ -21,6 +20,7 @@ import type {
   LockResult,
   OpenClaim,
 } from "../ports/ledger.ts";
+import { toAttributes as attributes } from "./dynamodb-wire.ts";
 import { createLedgerBatchWriter } from "./ledger-batch-writer.ts";
 import type { LedgerClients } from "./ledger-table.ts";
 
@@ -182,9 +182,6 @@ const parseCancelRecord = (item: Item): CancelRecord => {
     ...(typeof lastError === "string" ? { lastError } : {}),
   };
 };
-
-/** As the document client writes them: plain values, undefined ones left out. */
-const attributes = (values: Item) => marshall(values, { removeUndefinedValues: true });
 
 export const createDynamoDbLedger = ({ clients, tableName }: DynamoDbLedgerOptions): Ledger => {
   // The writes every cancel makes (its claim, its outcome, the batches) go over the wire

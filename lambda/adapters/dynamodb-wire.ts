@@ -1,4 +1,5 @@
 import type {
+  AttributeValue,
   BatchWriteItemInput,
   BatchWriteItemOutput,
   DynamoDBClient,
@@ -7,6 +8,7 @@ import type {
   UpdateItemInput,
   UpdateItemOutput,
 } from "@aws-sdk/client-dynamodb";
+import { marshall } from "@aws-sdk/util-dynamodb";
 import { ExchangeFailure, exchange } from "../util/http-exchange.ts";
 import { signRequest } from "./sigv4.ts";
 
@@ -38,6 +40,10 @@ export interface DynamoDbWire {
 }
 
 export type WireOperation = "PutItem" | "UpdateItem" | "BatchWriteItem";
+
+/** Plain values as AttributeValues, written as the ledger's document client writes them. */
+export const toAttributes = (values: Record<string, unknown>): Record<string, AttributeValue> =>
+  marshall(values, { removeUndefinedValues: true });
 
 /** An error DynamoDB answered, or the last transient failure once the attempts ran out. */
 export class DynamoDbWireError extends Error {

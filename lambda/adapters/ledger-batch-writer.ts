@@ -1,6 +1,5 @@
 import type { AttributeValue, WriteRequest } from "@aws-sdk/client-dynamodb";
-import { marshall } from "@aws-sdk/util-dynamodb";
-import type { DynamoDbWire } from "./dynamodb-wire.ts";
+import { toAttributes as attributes, type DynamoDbWire } from "./dynamodb-wire.ts";
 
 /** BatchWriteItem's own limit. */
 const MAX_BATCH = 25;
@@ -30,10 +29,6 @@ const itemKey = (request: WriteRequest): string => {
   const key = request.PutRequest?.Item ?? request.DeleteRequest?.Key;
   return `${keyPart(key?.pk)}\u0000${keyPart(key?.sk)}`;
 };
-
-/** As the document client writes them: plain values, undefined ones left out. */
-const attributes = (values: Record<string, unknown>): Record<string, AttributeValue> =>
-  marshall(values, { removeUndefinedValues: true });
 
 /**
  * The ledger's unconditional single-item writes (open-claim markers, history lines), gathered
