@@ -5,9 +5,10 @@ import { createHash, createHmac } from "node:crypto";
  * describes it ("Create a signed AWS API request"), with node:crypto's synchronous hashes.
  *
  * Why not `@smithy/signature-v4`, which the SDK signs with: its hashing is asynchronous and
- * goes through byte-array conversions, about 170 µs a request here, more than the rest of a
- * ledger write. A test holds this one to that one, header for header, on the same inputs
- * (test/unit/sigv4.test.ts), so the SDK's signer stays the reference.
+ * goes through byte-array conversions; a micro-bench of 5,000 DynamoDB signatures measured
+ * it at 50 to 60 µs each against 30 to 35 here, and a cancel signs about three. A test holds
+ * this one to that one, header for header, on the same inputs (test/unit/sigv4.test.ts), so
+ * the SDK's signer stays the reference.
  */
 
 export interface SigningCredentials {
