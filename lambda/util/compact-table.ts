@@ -144,7 +144,9 @@ export class CompactStringTable {
 
   /** The address of `bytes` free bytes in one block; an entry never spans two blocks. */
   #reserve(bytes: number): number {
-    const used = this.#end & (BLOCK_SIZE - 1);
+    // Bytes taken in the last block, counted from its start: a block filled to its last byte
+    // holds BLOCK_SIZE, where masking #end would read 0 and skip the new block it needs.
+    const used = this.#end - (this.#blocks.length - 1) * BLOCK_SIZE;
     if (this.#blocks.length === 0 || used + bytes > BLOCK_SIZE) {
       const start = this.#blocks.length * BLOCK_SIZE;
       if (start + BLOCK_SIZE - 1 > MAX_ADDRESS) throw new RangeError("table is full (4 GiB)");

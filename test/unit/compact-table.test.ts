@@ -30,6 +30,19 @@ describe("CompactStringTable", () => {
     expect(table.size).toBe(values.length);
   });
 
+  it("starts a new block after entries that fill one to its last byte", () => {
+    const table = new CompactStringTable();
+    // 10 bytes of header + 1,014 of value: 1,024 entries fill a 1 MiB block exactly.
+    const value = (i: number) => `${String(i).padStart(6, "0")}${"x".repeat(1_008)}`;
+    const n = 3 * 1_024 + 7;
+    for (let i = 0; i < n; i++) expect(table.putIfAbsent(`k${i}`, value(i))).toBeUndefined();
+    expect(table.size).toBe(n);
+    for (let i = 0; i < n; i++) {
+      if (table.get(`k${i}`) !== value(i)) throw new Error(`entry ${i} came back wrong`);
+    }
+    expect(table.putIfAbsent("k1024", "other")).toBe(value(1_024));
+  });
+
   it("keeps every entry across index growth and block boundaries", () => {
     const table = new CompactStringTable();
     const n = 150_000;
