@@ -134,14 +134,22 @@ export function createDynamoDbWire(
   const config = client.config as Config;
   const sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
   const random = options.random ?? Math.random;
-  let endpoint: Promise<URL> | undefined;
-  let region: Promise<string> | undefined;
+  /** Where and for which region requests go: resolved once, and again after a failure. */
+  let target: Promise<{ url: URL; region: string }> | undefined;
+  const resolveTarget = () => {
+    target ??= Promise.all([wireEndpoint(client), config.region()]).then(
+      ([url, region]) => ({ url, region }),
+      (error: unknown) => {
+        target = undefined;
+        throw error;
+      },
+    );
+    return target;
+  };
 
   /** One signed exchange: the parsed answer, or a DynamoDbWireError. */
   async function attempt(operation: WireOperation, body: string): Promise<unknown> {
-    endpoint ??= wireEndpoint(client);
-    region ??= config.region();
-    const url = await endpoint;
+    const { url, region } = await resolveTarget();
     // The SDK's provider chain, memoized and refreshed before expiry by the SDK itself.
     const credentials = await config.credentials();
     const headers = signRequest(
@@ -157,7 +165,7 @@ export function createDynamoDbWire(
         body,
       },
       credentials,
-      await region,
+      region,
       "dynamodb",
     );
     let answer: Awaited<ReturnType<typeof exchange>>;

@@ -205,6 +205,23 @@ describe("the ledger's wire to DynamoDB", () => {
 });
 
 describe("where the wire sends its requests", () => {
+  it("resolves its endpoint again after a failure rather than keeping the failure", async () => {
+    const client = local((await wireEndpoint(dynalite.client)).href);
+    closers.push(async () => client.destroy());
+    const region = client.config.region;
+    let calls = 0;
+    client.config.region = async () => {
+      calls += 1;
+      if (calls === 1) throw new Error("region provider failed once");
+      return region();
+    };
+    const wire = createDynamoDbWire(client, { maxAttempts: 1, timeoutMs: 2_000 });
+    const tableName = await dynalite.freshTable();
+    const item = { TableName: tableName, Item: { pk: { S: "R" }, sk: { S: "S" } } };
+    await expect(wire.send("PutItem", item)).rejects.toThrow(/region provider failed once/);
+    await expect(wire.send("PutItem", item)).resolves.toEqual({});
+  });
+
   it("follows the SDK client's own endpoint: set, configured by environment, or regional", async () => {
     expect((await wireEndpoint(local("http://127.0.0.1:4567"))).href).toBe(
       "http://127.0.0.1:4567/",
