@@ -33,10 +33,11 @@ const itemKey = (request: WriteRequest): string => {
 /**
  * The ledger's unconditional single-item writes (open-claim markers, history lines), gathered
  * into BatchWriteItem requests. Each DynamoDB call costs a run CPU whatever it carries
- * (signing, serializing, a socket write: about 1.3 ms through the SDK, a few tenths over the
- * wire it now takes), and a cancel makes several such writes: on a Lambda's fraction of a
- * vCPU, the calls, not the items, are the cost. Writes asked for in the same turn of the event loop go out together, so a run
- * cancelling many payments at once pays for a few calls, and a lone write waits one turn.
+ * (signing, serializing, a socket write: about 1.3 ms through the SDK, a few tenths of one
+ * over the wire it now takes), and a cancel makes several such writes: on a Lambda's
+ * fraction of a vCPU, the calls, not the items, are the cost. Writes asked for in the same
+ * turn of the event loop go out together, so a run cancelling many payments at once pays
+ * for a few calls, and a lone write waits one turn.
  *
  * Every caller still awaits its own write, so nothing is left in flight when a run returns
  * (a Lambda is frozen then). Conditional writes never come here: a batch cannot carry a
