@@ -1,11 +1,11 @@
-import http, { type IncomingMessage } from "node:http";
-import https from "node:https";
 import { brotliDecompressSync, gunzipSync, inflateSync } from "node:zlib";
+import { type Http1Failure, type Http1Origin, Http1Pool } from "./http1-connection.ts";
 
 /** One request's answer, body read in full and decoded as UTF-8. */
 export interface RawAnswer {
   readonly status: number;
-  readonly headers: IncomingMessage["headers"];
+  /** Lower-cased names; a name given twice has its values joined with ", ". */
+  readonly headers: Readonly<Record<string, string | undefined>>;
   readonly text: string;
 }
 
@@ -25,14 +25,71 @@ export class ExchangeFailure extends Error {
   }
 }
 
-// node:http rather than fetch: undici's fetch costs several times the CPU per request (a
-// WHATWG Request, Headers, an AbortSignal and a web stream each), which a run of 10,000 pages
-// pays on every one. Connections are kept alive across calls and runs, as fetch kept them;
-// idle sockets are unreferenced by the agent, so they never hold a finished process open.
-const agents = {
-  "http:": new http.Agent({ keepAlive: true, timeout: 4_000 }),
-  "https:": new https.Agent({ keepAlive: true, timeout: 4_000 }),
-};
+// A small HTTP/1.1 client of our own (http1-connection.ts) rather than node:http or fetch.
+// undici's fetch costs several times the CPU per request (a WHATWG Request, Headers, an
+// AbortSignal and a web stream each); node:http, a ClientRequest, an IncomingMessage and
+// their streams. A run of 10,000 pages pays that on every one. Connections are kept alive
+// across calls and runs; idle ones never hold a finished process open.
+const pool = new Http1Pool();
+
+const origins = new Map<string, Http1Origin>();
+
+/** The origin of an http(s) URL and its request target, parsed once per origin. */
+function target(href: string): { origin: Http1Origin; path: string } {
+  const url = new URL(href);
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new TypeError(`unsupported protocol ${url.protocol}`);
+  }
+  if (url.username !== "" || url.password !== "") {
+    throw new TypeError("credentials in a URL are not sent; use a header");
+  }
+  let origin = origins.get(url.origin);
+  if (origin === undefined) {
+    const secure = url.protocol === "https:";
+    const host = url.hostname.startsWith("[") ? url.hostname.slice(1, -1) : url.hostname;
+    origin = {
+      secure,
+      host,
+      port: url.port === "" ? (secure ? 443 : 80) : Number(url.port),
+      authority: url.host,
+    };
+    origins.set(url.origin, origin);
+  }
+  return { origin, path: `${url.pathname}${url.search}` };
+}
+
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+
+/** The request's head and body as bytes for the wire; names and values checked first. */
+function serialize(request: ExchangeRequest, origin: Http1Origin, path: string): Buffer | string {
+  if (!TOKEN.test(request.method)) throw new TypeError(`invalid method ${request.method}`);
+  // A Host the caller gives is kept as given: a signed request (SigV4) signs its value.
+  let host = origin.authority;
+  let fields = "";
+  for (const name in request.headers) {
+    const value = request.headers[name] as string;
+    const lower = name.toLowerCase();
+    if (!TOKEN.test(name)) throw new TypeError(`invalid header name ${JSON.stringify(name)}`);
+    if (!FIELD_VALUE.test(value)) throw new TypeError(`invalid value in header ${name}`);
+    if (lower === "host") host = value;
+    // Framing headers are ours to write; one from a caller could split the request.
+    else if (lower !== "content-length" && lower !== "transfer-encoding") {
+      fields += `${name}: ${value}\r\n`;
+    }
+  }
+  let head = `${request.method} ${path} HTTP/1.1\r\nhost: ${host}\r\n${fields}`;
+  const body = request.body;
+  if (body === undefined && (request.method === "GET" || request.method === "HEAD")) {
+    return `${head}\r\n`;
+  }
+  const bodyBytes = body === undefined ? 0 : Buffer.byteLength(body);
+  head += `content-length: ${bodyBytes}\r\n\r\n`;
+  const bytes = Buffer.allocUnsafe(head.length + bodyBytes);
+  bytes.write(head, 0, "latin1");
+  if (body !== undefined) bytes.write(body, head.length, "utf8");
+  return bytes;
+}
 
 const timeoutError = (ms: number): Error => {
   const error = new Error(`no answer within ${ms} ms`);
@@ -70,62 +127,46 @@ export interface ExchangeRequest {
  */
 export function exchange(request: ExchangeRequest, timeoutMs: number): Promise<RawAnswer> {
   return new Promise<RawAnswer>((resolve, reject) => {
-    let stage: "request" | "body" = "request";
     let settled = false;
-    let timer: NodeJS.Timeout | undefined;
-    const fail = (cause: unknown, timedOut = false) => {
+    let bytes: Buffer | string;
+    let origin: Http1Origin;
+    try {
+      const parsed = target(request.url);
+      origin = parsed.origin;
+      bytes = serialize(request, origin, parsed.path);
+    } catch (cause) {
+      reject(new ExchangeFailure("request", false, cause));
+      return;
+    }
+    const connection = pool.connection(origin);
+    const timer = setTimeout(() => {
       if (settled) return;
       settled = true;
-      clearTimeout(timer);
-      reject(new ExchangeFailure(stage, timedOut, cause));
-    };
-    let url: URL;
-    try {
-      url = new URL(request.url);
-    } catch (cause) {
-      fail(cause);
-      return;
-    }
-    const agent = url.protocol === "http:" || url.protocol === "https:" ? url.protocol : undefined;
-    if (agent === undefined) {
-      fail(new TypeError(`unsupported protocol ${url.protocol}`));
-      return;
-    }
-    const send = agent === "https:" ? https.request : http.request;
-    const req = send(url, {
-      method: request.method,
-      headers: request.headers,
-      agent: agents[agent],
-    });
-    timer = setTimeout(() => {
       const error = timeoutError(timeoutMs);
-      fail(error, true);
-      req.destroy(error);
+      const stage = connection.answering ? "body" : "request";
+      connection.destroy(error);
+      reject(new ExchangeFailure(stage, true, error));
     }, timeoutMs);
-    req.on("error", (cause) => fail(cause));
-    req.on("response", (res) => {
-      stage = "body";
-      const chunks: Buffer[] = [];
-      res.on("data", (chunk: Buffer) => chunks.push(chunk));
-      res.on("error", (cause) => fail(cause));
-      res.on("close", () => {
-        if (!res.complete) fail(new Error("the connection closed before the body ended"));
-      });
-      res.on("end", () => {
+    connection.send(bytes, request.method === "HEAD").then(
+      (answer) => {
         if (settled) return;
-        let text: string;
-        try {
-          const body = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
-          text = decode(body, res.headers["content-encoding"]?.trim().toLowerCase());
-        } catch (cause) {
-          fail(cause);
-          return;
-        }
         settled = true;
         clearTimeout(timer);
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, text });
-      });
-    });
-    req.end(request.body);
+        let text: string;
+        try {
+          text = decode(answer.body, answer.headers["content-encoding"]?.trim().toLowerCase());
+        } catch (cause) {
+          reject(new ExchangeFailure("body", false, cause));
+          return;
+        }
+        resolve({ status: answer.status, headers: answer.headers, text });
+      },
+      (failure: Http1Failure) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        reject(new ExchangeFailure(failure.answering ? "body" : "request", false, failure));
+      },
+    );
   });
 }
