@@ -6,6 +6,8 @@ const MAX_BATCH = 25;
 /** Rounds for items DynamoDB hands back unprocessed (throttled), with a doubling pause. */
 const UNPROCESSED_ROUNDS = 4;
 const FIRST_PAUSE_MS = 25;
+/** How long a write waits for others to share its call: well under one DynamoDB call. */
+const COALESCE_MS = 2;
 
 export interface LedgerBatchWriterOptions {
   readonly wire: DynamoDbWire;
@@ -35,9 +37,11 @@ const itemKey = (request: WriteRequest): string => {
  * into BatchWriteItem requests. Each DynamoDB call costs a run CPU whatever it carries
  * (signing, serializing, a socket write: about 1.3 ms through the SDK, a few tenths of one
  * over the wire it now takes), and a cancel makes several such writes: on a Lambda's
- * fraction of a vCPU, the calls, not the items, are the cost. Writes asked for in the same
- * turn of the event loop go out together, so a run cancelling many payments at once pays
- * for a few calls, and a lone write waits one turn.
+ * fraction of a vCPU, the calls, not the items, are the cost. Writes asked for within
+ * COALESCE_MS of each other go out together (25 at once go at once), so a run cancelling many
+ * payments at once pays for a few calls, and a lone write waits that long. Waiting one turn
+ * of the event loop instead gathered about 4 writes a call at 1M (913 calls for 1,000
+ * cancels); 2 ms gathers about 7 (579 calls), and the cancel step's wall time did not grow.
  *
  * Every caller still awaits its own write, so nothing is left in flight when a run returns
  * (a Lambda is frozen then). Conditional writes never come here: a batch cannot carry a
@@ -56,7 +60,7 @@ export function createLedgerBatchWriter({
   const schedule = () => {
     if (scheduled || queue.length === 0) return;
     scheduled = true;
-    setImmediate(flush);
+    setTimeout(flush, COALESCE_MS);
   };
 
   function flush(): void {

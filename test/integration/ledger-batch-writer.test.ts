@@ -93,7 +93,7 @@ describe("the ledger's batched writes", () => {
 
     // One conditional write to claim and one to close, per payment, as before. The four
     // plain writes per payment (marker, two history lines, the marker's removal) rode in
-    // batches: the 40 markers, asked for in one turn, in the first two; how the later lines
+    // batches: the 40 markers, asked for together, in the first two; how the later lines
     // gather depends on when dynalite answers, but a closing line and its marker's removal
     // always share one. Before, that was 200 calls.
     expect(observed.calls.PutItem).toBe(40);
@@ -150,6 +150,33 @@ describe("the ledger's batched writes", () => {
     expect(items.map((item) => item.i).sort((a, b) => Number(a) - Number(b))).toEqual(
       Array.from({ length: 60 }, (_, i) => i),
     );
+  });
+
+  it("let writes asked for a moment apart share a call, and send a lone write soon", async () => {
+    const tableName = await freshTable();
+    const observed = observedWire();
+    const writer = createLedgerBatchWriter({ wire: observed.wire, tableName });
+
+    // Three writes a millisecond apart: one call, not three, as concurrent cancels' lines
+    // arrive spread over a few event-loop turns.
+    const pause = () => new Promise((resolve) => setTimeout(resolve, 1));
+    const first = writer.put({ pk: "P", sk: "a" });
+    await pause();
+    const second = writer.putBestEffort({ pk: "P", sk: "b" });
+    await pause();
+    const third = writer.put({ pk: "P", sk: "c" });
+    await Promise.all([first, second, third]);
+    expect(observed.batchSizes.length).toBeLessThanOrEqual(2);
+    expect(observed.batchSizes.reduce((a, b) => a + b, 0)).toBe(3);
+    const lone = performance.now();
+    await writer.put({ pk: "P", sk: "d" });
+    expect(performance.now() - lone).toBeLessThan(1_000);
+    expect((await queryPartition(dynalite.doc, tableName, "P")).map((item) => item.sk)).toEqual([
+      "a",
+      "b",
+      "c",
+      "d",
+    ]);
   });
 
   it("send again what DynamoDB left unprocessed, until it lands", async () => {
