@@ -70,6 +70,44 @@ describe("the PostgreSQL order store: one pipelined lookup per chunk", () => {
     await expect(fractional.paidOrders(["1"])).rejects.toThrow(/is not a whole number/);
   });
 
+  it("reads each common column type as pg's own parser would, and refuses what is no whole amount", async () => {
+    const rows = async (values: string) => {
+      const store = createPostgresOrderStore({
+        connectionString: postgres.url,
+        sql: `SELECT * FROM (VALUES ${values}) AS t(id, amount) WHERE $1::text[] IS NOT NULL`,
+      });
+      try {
+        return await store.paidOrders(["x"]);
+      } finally {
+        await store.close();
+      }
+    };
+    expect(await rows("(7::int2, 15000::int2), (8::int2, (-5)::int2), (9::int2, 0::int2)")).toEqual(
+      [
+        { id: "7", amount: 15000 },
+        { id: "8", amount: -5 },
+        { id: "9", amount: 0 },
+      ],
+    );
+    expect(await rows("(9007199254740991::int8, 9007199254740991::int8)")).toEqual([
+      { id: "9007199254740991", amount: 9007199254740991 },
+    ]);
+    expect(await rows("('A-1'::varchar, 007::int4)")).toEqual([{ id: "A-1", amount: 7 }]);
+    // bpchar keeps its padding, in pg's parser as here.
+    expect(await rows("('B '::bpchar(3), 15000::numeric)")).toEqual([{ id: "B  ", amount: 15000 }]);
+    expect(await rows("('C'::text, 15000::float8)")).toEqual([{ id: "C", amount: 15000 }]);
+    expect(await rows("('D'::text, '15000'::text)")).toEqual([{ id: "D", amount: 15000 }]);
+    for (const [amount, shown] of [
+      ["9007199254740993::int8", "9007199254740993"],
+      ["15000.00::numeric", "15000.00"],
+      ["'-'::text", "-"],
+    ] as const) {
+      await expect(rows(`('1'::text, ${amount})`), amount).rejects.toThrow(
+        `order 1: amount ${JSON.stringify(shown)} is not a whole number`,
+      );
+    }
+  });
+
   it("refuses a row that is no paid order, names it, and serves the next lookup", async () => {
     // Stores of their own, closed at once: PGlite serves a few connections at a time.
     const withStore = async (sql: string, use: (store: PostgresOrderStore) => Promise<void>) => {
