@@ -1,4 +1,4 @@
-import { createHash, createHmac } from "node:crypto";
+import { createHash, createHmac, createSecretKey, type KeyObject } from "node:crypto";
 
 /**
  * AWS Signature Version 4 for one request with its whole body at hand, as the IAM User Guide
@@ -52,13 +52,19 @@ const sha256Hex = (data: string | Buffer): string =>
 const hmac = (key: string | Buffer, data: string): Buffer =>
   createHmac("sha256", key).update(data, "utf8").digest();
 
+/** The last second's dates: a run signs thousands of requests a second apart or less. */
+let cachedDates: { second: number; long: string; short: string } | undefined;
+
 /** `20261201T035131Z` and `20261201`. */
 function dates(at: Date): { long: string; short: string } {
+  const second = Math.floor(at.getTime() / 1000);
+  if (cachedDates?.second === second) return cachedDates;
   const long = at
     .toISOString()
     .replace(/[-:]/g, "")
     .replace(/\.\d{3}/, "");
-  return { long, short: long.slice(0, 8) };
+  cachedDates = { second, long, short: long.slice(0, 8) };
+  return cachedDates;
 }
 
 /** RFC 3986 escaping, as SigV4 wants it (encodeURIComponent leaves !'()* alone). */
@@ -81,23 +87,36 @@ function canonicalPath(path: string): string {
   return uriEscape(`${leading}${segments.join("/")}${trailing}`).replace(/%2F/g, "/");
 }
 
+/** Anything canonicalValue would change: most values have none, and skip its three passes. */
+const NOT_CANONICAL = /[\r\n\t]| {2}|^ | $/;
+
 /** Line breaks become spaces, runs of blanks one space, and the ends are trimmed. */
 const canonicalValue = (value: string): string =>
-  value
-    .replace(/[\r\n]/g, " ")
-    .replace(/[ \t]+/g, " ")
-    .replace(/^ | $/g, "");
+  NOT_CANONICAL.test(value)
+    ? value
+        .replace(/[\r\n]/g, " ")
+        .replace(/[ \t]+/g, " ")
+        .replace(/^ | $/g, "")
+    : value;
 
-/** One signing key a day per secret, region and service, as the derivation allows. */
-let cachedKey: { id: string; key: Buffer } | undefined;
+/**
+ * One signing key a day per secret, region and service, as the derivation allows; kept as a
+ * KeyObject, which node:crypto would otherwise make from the bytes on every signature.
+ */
+let cachedKey: { id: string; key: KeyObject } | undefined;
 
-function signingKey(secret: string, day: string, region: string, service: string): Buffer {
+function signingKey(secret: string, day: string, region: string, service: string): KeyObject {
   const id = `${day}\u0000${region}\u0000${service}\u0000${secret}`;
   if (cachedKey?.id === id) return cachedKey.key;
-  const key = hmac(hmac(hmac(hmac(`AWS4${secret}`, day), region), service), "aws4_request");
+  const key = createSecretKey(
+    hmac(hmac(hmac(hmac(`AWS4${secret}`, day), region), service), "aws4_request"),
+  );
   cachedKey = { id, key };
   return key;
 }
+
+/** The canonical path of the last path signed: DynamoDB's is always `/`. */
+let cachedPath = { path: "", canonical: "" };
 
 /**
  * The headers to send: the request's own plus `x-amz-date`, `x-amz-security-token` (with a
@@ -128,7 +147,9 @@ export function signRequest(
   const signedHeaders = names.join(";");
   const canonicalRequest = [
     request.method,
-    canonicalPath(request.path),
+    cachedPath.path === request.path
+      ? cachedPath.canonical
+      : (cachedPath = { path: request.path, canonical: canonicalPath(request.path) }).canonical,
     "",
     canonicalHeaders,
     signedHeaders,

@@ -82,8 +82,19 @@ describe("the ledger's SigV4 signing", () => {
         fc.constantFrom("dynamodb.us-east-1.amazonaws.com", "127.0.0.1:8000", "localhost"),
         fc.constantFrom("/", "/a/./b/../c", "/with space/é/"),
         fc.date({ min: new Date("2020-01-01"), max: new Date("2040-01-01"), noInvalidDate: true }),
-        async (body, region, host, path, when) => {
-          const signed = { ...request(body, host), path };
+        // Values the canonical form must trim and fold, and ones it leaves as they are.
+        fc.constantFrom(
+          "plain",
+          " lead",
+          "trail ",
+          "two  spaces",
+          "tab\tin",
+          "line\r\nbreak",
+          "a \t b",
+        ),
+        async (body, region, host, path, when, value) => {
+          const base = request(body, host);
+          const signed = { ...base, path, headers: { ...base.headers, "x-amz-meta": value } };
           const ours = signRequest(signed, keys, region, "dynamodb", when);
           expect(ours).toEqual(await sdkHeaders(signed, keys, region, when));
         },
