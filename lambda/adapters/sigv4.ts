@@ -118,6 +118,11 @@ function signingKey(secret: string, day: string, region: string, service: string
 /** The canonical path of the last path signed: DynamoDB's is always `/`. */
 let cachedPath = { path: "", canonical: "" };
 
+function canonicalPathOf(path: string): string {
+  if (cachedPath.path !== path) cachedPath = { path, canonical: canonicalPath(path) };
+  return cachedPath.canonical;
+}
+
 /**
  * The headers to send: the request's own plus `x-amz-date`, `x-amz-security-token` (with a
  * session token), `x-amz-content-sha256` and `authorization`.
@@ -147,9 +152,7 @@ export function signRequest(
   const signedHeaders = names.join(";");
   const canonicalRequest = [
     request.method,
-    cachedPath.path === request.path
-      ? cachedPath.canonical
-      : (cachedPath = { path: request.path, canonical: canonicalPath(request.path) }).canonical,
+    canonicalPathOf(request.path),
     "",
     canonicalHeaders,
     signedHeaders,
