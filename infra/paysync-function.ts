@@ -31,14 +31,14 @@ export const FUNCTION_TIMEOUT = Duration.minutes(5);
 /**
  * Chosen for CPU, not for memory: a run streams its window and peaks near 140 MiB at a million
  * payments (`npm run bench`), but memory is Lambda's only CPU knob (one vCPU at 1,769 MB). The
- * bench's runs measured 12 to 16 µs of sync CPU per payment at 1M (the host's speed varies by
- * a third from run to run), against a gateway bound of 34 µs per payment (16 requests of 100
- * payments in flight, 50 ms each). Keeping pace with the gateway at 16 µs takes 16 / 34 ≈ 0.47
- * of a vCPU, about 830 MB; 512 MB (0.29 vCPU) would make a million-payment run CPU-bound at
- * about 1.6 × the bound. Hence 1,024 MB (0.58 vCPU, at most 28 µs per payment when
- * CPU-bound, a fifth under the bound; README, "The function's size").
+ * bench measured 9.8 µs of sync CPU per payment at 1M (9.2 to 10.8 µs in other runs that day,
+ * on a host whose speed varies by a quarter from day to day), against a gateway
+ * bound of 34.4 µs per payment (16 requests of 100 payments in flight, 50 ms each). 512 MB
+ * (0.29 vCPU) keeps pace only up to 10 µs: no room for a slower day, or for ARM64, which the
+ * bench does not measure. 768 MB (0.43 vCPU) keeps pace up to 14.9 µs, half again the
+ * measured figure, at three quarters of the previous 1,024 MB (README, "The function's size").
  */
-export const FUNCTION_MEMORY_MB = 1024;
+export const FUNCTION_MEMORY_MB = 768;
 
 export type PaysyncFunctionProps = Omit<
   NodejsFunctionProps,

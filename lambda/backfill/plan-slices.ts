@@ -13,10 +13,10 @@ export const MAX_SLICES = 400;
 
 /**
  * The default slice: what one Lambda run holds with room to spare. Measured (`npm run bench`,
- * 1M payments): the sync spends 12 to 16 µs of CPU per payment (the host's speed varies), and
- * the gateway bound is about 34 µs per payment, so a 1,024 MB slice function (0.58 vCPU, at
- * most 28 µs per payment) keeps pace with the gateway at about 29,000 payments a second, or
- * 25M in the 14½ minutes it may work. A large platform takes 1M payments a day; six hours is
+ * 1M payments): the sync spends about 10 µs of CPU per payment (9 to 11 on the bench's host,
+ * whose speed varies), and the gateway bound is about 34 µs per payment, so a 768 MB slice
+ * function (0.43 vCPU, CPU-bound only past 15 µs per payment) keeps pace with the gateway at
+ * about 29,000 payments a second, or 25M in the 14½ minutes it may work. A large platform takes 1M payments a day; six hours is
  * 250k, a hundredth of that, which leaves room for a slow gateway and a busy hour.
  */
 export const DEFAULT_SLICE_MINUTES = 6 * 60;

@@ -24,7 +24,7 @@ export const HEAP_FLAGS = ["--max-old-space-size=256", "--max-semi-space-size=16
  *
  * `--single-threaded`: V8 does its garbage collection and its optimizing compiles on
  * background threads, which pays off with cores to spare. A Lambda has a fraction of one
- * (0.58 vCPU at 1,024 MB), so there they only take turns with the run, and splitting the
+ * (0.43 vCPU at 768 MB), so there they only take turns with the run, and splitting the
  * work costs more in all. In the bench at 1M payments, one run's background threads used
  * 3.5 s of CPU beside the main thread's 12.8 s (16.1 s during main()); the same code
  * single-threaded used 14.0 s.

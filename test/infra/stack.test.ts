@@ -113,7 +113,7 @@ describe("the function", () => {
       Architectures: ["arm64"],
       Handler: "index.handler",
       Timeout: 300,
-      MemorySize: 1024,
+      MemorySize: 768,
     });
   });
 
