@@ -69,6 +69,7 @@ class Http1Connection {
 
   constructor(
     readonly socket: net.Socket,
+    idleTimeoutMs: number,
     private readonly onIdle: (connection: Http1Connection) => void,
     private readonly onGone: (connection: Http1Connection) => void,
   ) {
@@ -78,7 +79,9 @@ class Http1Connection {
     socket.on("error", (error) => this.#close(error));
     socket.on("close", () => this.#close(undefined));
     socket.on("end", () => this.#close(undefined));
-    // Idle only: while an exchange is in flight, the caller's own timer bounds it.
+    // Inactivity, armed once and refreshed by Node on every read and write. It closes only an
+    // idle connection: an exchange in flight is bounded by its caller's own timer.
+    socket.setTimeout(idleTimeoutMs);
     socket.on("timeout", () => {
       if (this.#pending === undefined) socket.destroy();
     });
@@ -108,7 +111,6 @@ class Http1Connection {
       this.#bodyBytes = 0;
       this.#chunkLeft = -1;
       this.#trailers = false;
-      this.socket.setTimeout(0);
       this.socket.ref();
       if (typeof request === "string") this.socket.write(request, "latin1");
       else this.socket.write(request);
@@ -151,7 +153,6 @@ class Http1Connection {
       // Bytes after a whole answer belong to no request: the connection is not reused.
       if (this.#reusable && data.length === 0 && this.#buffer === undefined) {
         this.socket.unref();
-        this.socket.setTimeout(IDLE_TIMEOUT_MS);
         this.onIdle(this);
       } else {
         this.destroy();
@@ -339,8 +340,13 @@ class Http1Connection {
  * callers' concern: every gateway and ledger call already goes through a bounded budget.
  */
 export class Http1Pool {
-  /** `ca` replaces the trusted roots for HTTPS: for tests against a certificate of their own. */
-  constructor(private readonly options: { readonly ca?: string } = {}) {}
+  /**
+   * `ca` replaces the trusted roots for HTTPS, and `idleTimeoutMs` the idle time after which a
+   * connection is closed: for tests.
+   */
+  constructor(
+    private readonly options: { readonly ca?: string; readonly idleTimeoutMs?: number } = {},
+  ) {}
 
   readonly #idle = new Map<string, Http1Connection[]>();
   /** A TLS session per origin, offered again on the next connection to resume it. */
@@ -369,6 +375,7 @@ export class Http1Pool {
     }
     return new Http1Connection(
       socket,
+      this.options.idleTimeoutMs ?? IDLE_TIMEOUT_MS,
       (connection) => {
         const list = this.#idle.get(key);
         if (list === undefined) this.#idle.set(key, [connection]);

@@ -9,6 +9,7 @@ import {
   ExchangeFailure,
   type ExchangeRequest,
   exchange,
+  target,
 } from "../../lambda/util/http-exchange.ts";
 import { Http1Failure, Http1Pool } from "../../lambda/util/http1-connection.ts";
 
@@ -230,6 +231,35 @@ describe("HTTP/1.1 exchange: framing", () => {
   });
 });
 
+describe("HTTP/1.1 exchange: idle connections", () => {
+  it("closes a connection left idle, but never one whose answer is slow to come", async () => {
+    const closed: number[] = [];
+    let connections = 0;
+    const server = net.createServer((socket) => {
+      const n = ++connections;
+      socket.on("close", () => closed.push(n));
+      socket.on("data", () => {
+        // Slower than the idle timeout: the exchange in flight must outlive it.
+        setTimeout(() => socket.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"), 250);
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    onTestFinished(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    const port = (server.address() as net.AddressInfo).port;
+    const pool = new Http1Pool({ idleTimeoutMs: 100 });
+    const origin = { secure: false, host: "127.0.0.1", port, authority: `127.0.0.1:${port}` };
+    const request = `GET / HTTP/1.1\r\nhost: 127.0.0.1:${port}\r\n\r\n`;
+    const answer = await pool.connection(origin).send(request, false);
+    expect(answer.body.toString()).toBe("ok");
+    expect(closed).toEqual([]);
+    await sleep(400);
+    expect(closed).toEqual([1]);
+    // The closed one is gone from the pool: the next exchange opens another.
+    expect((await pool.connection(origin).send(request, false)).body.toString()).toBe("ok");
+    expect(connections).toBe(2);
+  });
+});
+
 describe("HTTP/1.1 exchange: the request", () => {
   it("writes the head, a UTF-8 body with its byte length, and framing headers of its own", async () => {
     const server = await rawServer((_request, socket) => {
@@ -283,6 +313,35 @@ describe("HTTP/1.1 exchange: the request", () => {
       });
     }
     expect(server.requests()).toBe(0);
+  });
+});
+
+describe("HTTP/1.1 exchange: the request target", () => {
+  it("sends the path and query the WHATWG URL parser would, for any href", () => {
+    const origin = "http://127.0.0.1:8123";
+    target(`${origin}/`); // learns the origin's prefix, as a run's first request does
+    const piece = fc.string({
+      unit: fc.constantFrom(..."aZ09-._~!$&'()*+,;=:@%/?#.\\ \t\"<>`{}|^é2eE".split("")),
+      maxLength: 24,
+    });
+    fc.assert(
+      fc.property(piece, piece, (path, query) => {
+        for (const href of [`${origin}/${path}`, `${origin}/${path}?${query}`]) {
+          const url = new URL(href);
+          expect(target(href).path, href).toBe(`${url.pathname}${url.search}`);
+        }
+      }),
+      { numRuns: 2_000 },
+    );
+    for (const href of [
+      `${origin}/a/./b`,
+      `${origin}/a/%2E%2e/b`,
+      `${origin}/a/..`,
+      `${origin}/p?`,
+    ]) {
+      const url = new URL(href);
+      expect(target(href).path, href).toBe(`${url.pathname}${url.search}`);
+    }
   });
 });
 
