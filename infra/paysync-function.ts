@@ -31,7 +31,7 @@ export const FUNCTION_TIMEOUT = Duration.minutes(5);
 /**
  * Chosen for CPU, not for memory: a run streams its window and peaks near 140 MiB at a million
  * payments (`npm run bench`), but memory is Lambda's only CPU knob (one vCPU at 1,769 MB). The
- * bench measured 9.8 µs of sync CPU per payment at 1M (9.2 to 10.8 µs in other runs that day,
+ * bench measured 9.5 µs of sync CPU per payment at 1M (9.2 to 10.8 µs in other runs that day,
  * on a host whose speed varies by a quarter from day to day), against a gateway
  * bound of 34.4 µs per payment (16 requests of 100 payments in flight, 50 ms each). 512 MB
  * (0.29 vCPU) keeps pace only up to 10 µs: no room for a slower day, or for ARM64, which the
