@@ -3,6 +3,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Context } from "aws-lambda";
 import { vi } from "vitest";
+import { listenOnLoopback } from "../support/loopback-server.ts";
 
 /** What Lambda hands the handler, with the remaining time under the test's control. */
 export function fakeContext(remainingMs = 300_000): Context {
@@ -133,17 +134,8 @@ export async function startFakeSecretsManager(
       });
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    endpoint: `http://127.0.0.1:${port}`,
-    calls,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  const { port, close } = await listenOnLoopback(server);
+  return { endpoint: `http://127.0.0.1:${port}`, calls, close };
 }
 
 /** A loopback port with nothing listening: connections to it are refused at once. */

@@ -1,10 +1,10 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import { afterEach, describe, expect, it } from "vitest";
 import { createDynamoDbWire, wireEndpoint } from "../../lambda/adapters/dynamodb-wire.ts";
 import { useDynaliteTables } from "../support/dynalite-tables.ts";
+import { listenOnLoopback } from "../support/loopback-server.ts";
 
 const dynalite = useDynaliteTables("wire-test");
 
@@ -42,17 +42,8 @@ async function scriptedDynamo(
       answer(res);
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    endpoint: `http://127.0.0.1:${port}`,
-    seen,
-    close: () =>
-      new Promise((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  const { port, close } = await listenOnLoopback(server);
+  return { endpoint: `http://127.0.0.1:${port}`, seen, close };
 }
 
 const json = (status: number, body: unknown) => (res: ServerResponse) => {

@@ -12,6 +12,8 @@ import {
   target,
 } from "../../lambda/util/http-exchange.ts";
 import { Http1Failure, Http1Pool } from "../../lambda/util/http1-connection.ts";
+import { listenOnLoopback } from "../support/loopback-server.ts";
+import { rejectionOf } from "../support/rejection.ts";
 
 /**
  * A raw TCP server: the client's own HTTP/1.1 code is what is under test, so the answers are
@@ -75,14 +77,7 @@ const get = (url: string, timeoutMs = 2_000) =>
     timeoutMs,
   );
 
-async function failure(promise: Promise<unknown>): Promise<ExchangeFailure> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ExchangeFailure);
-  return error as ExchangeFailure;
-}
+const failure = (promise: Promise<unknown>) => rejectionOf(promise, ExchangeFailure);
 
 /** Cuts `text` at the given offsets (taken modulo its length) into consecutive parts. */
 function cut(text: string, at: readonly number[]): string[] {
@@ -359,15 +354,9 @@ describe("HTTP/1.1 exchange: TLS", () => {
     server.on("secureConnection", () => {
       connections += 1;
     });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    onTestFinished(
-      () =>
-        new Promise<void>((resolve) => {
-          server.closeAllConnections();
-          server.close(() => resolve());
-        }),
-    );
-    return { port: (server.address() as net.AddressInfo).port, connections: () => connections };
+    const { port, close } = await listenOnLoopback(server);
+    onTestFinished(close);
+    return { port, connections: () => connections };
   }
 
   const request = (port: number, target: string) =>

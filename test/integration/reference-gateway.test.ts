@@ -1,5 +1,4 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import { describe, expect, it, onTestFinished } from "vitest";
 import { createRetryingHttp, type RetryPolicy } from "../../lambda/gateways/http/retrying-http.ts";
 import { referenceDescriptor } from "../../lambda/gateways/reference/descriptor.ts";
@@ -16,6 +15,8 @@ import {
   startPgSimulator,
 } from "../../local/simulator/pg-simulator.ts";
 import { cancelOf, firstPage, listAll, listPages } from "../support/gateway-calls.ts";
+import { listenOnLoopback } from "../support/loopback-server.ts";
+import { rejectionOf } from "../support/rejection.ts";
 
 // A fixed clock keeps the seed's paid_at values (01:20Z .. 02:00Z) and the window predictable.
 const NOW = new Date("2026-11-24T03:00:00.000Z");
@@ -74,15 +75,9 @@ async function startAdHoc(
       answer(request, res);
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  onTestFinished(
-    () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  );
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen };
+  const { port, close } = await listenOnLoopback(server);
+  onTestFinished(close);
+  return { url: `http://127.0.0.1:${port}`, seen };
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
@@ -100,14 +95,7 @@ const wirePayment = (overrides: Partial<Record<keyof SimPayment, unknown>> = {})
   ...overrides,
 });
 
-async function rejectionOf(promise: Promise<unknown>): Promise<GatewayError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(GatewayError);
-  return error as GatewayError;
-}
+const gatewayRejection = (promise: Promise<unknown>) => rejectionOf(promise, GatewayError);
 
 describe("reference gateway against the simulator: reading", () => {
   it("sends the bearer key and reads the page count first", async () => {
@@ -170,7 +158,7 @@ describe("reference gateway against the simulator: reading", () => {
   it("fails for good, without retrying, on a wrong key", async () => {
     const sim = await startSim();
     const gateway = gatewayAt(sim.url, "wrong-key");
-    const error = await rejectionOf(listAll(gateway, QUERY));
+    const error = await gatewayRejection(listAll(gateway, QUERY));
     expect(error.retryable).toBe(false);
     expect(error.status).toBe(401);
     expect(error.code).toBe("UNAUTHORIZED");
@@ -309,7 +297,7 @@ describe("reference gateway against the simulator: transient answers", () => {
       faults: { script: [{ match: { pathPrefix: "/v1/payments" }, action: "503", times: 100 }] },
     });
     const gateway = gatewayAt(sim.url, sim.apiKey);
-    const error = await rejectionOf(firstPage(gateway, QUERY));
+    const error = await gatewayRejection(firstPage(gateway, QUERY));
     expect(error.retryable).toBe(true);
     expect(error.status).toBe(503);
     expect(error.code).toBe("UNAVAILABLE");
@@ -321,7 +309,7 @@ describe("reference gateway against the simulator: transient answers", () => {
       faults: { script: [{ match: { pgUid: "PG19" }, action: "500", times: 100 }] },
     });
     const gateway = gatewayAt(sim.url, sim.apiKey);
-    const error = await rejectionOf(gateway.cancel(cancelOf("PG19", "key-500")));
+    const error = await gatewayRejection(gateway.cancel(cancelOf("PG19", "key-500")));
     expect(error.retryable).toBe(true);
     expect(error.status).toBe(500);
     const requests = sim.cancelRequests("PG19");
@@ -344,7 +332,7 @@ describe("reference gateway against the simulator: transient answers", () => {
       },
     });
     const gateway = gatewayAt(sim.url, sim.apiKey);
-    const error = await rejectionOf(listAll(gateway, QUERY));
+    const error = await gatewayRejection(listAll(gateway, QUERY));
     expect(error.retryable).toBe(true);
     expect(error.status).toBe(429);
     expect(sim.requests).toHaveLength(1);
@@ -364,7 +352,7 @@ describe("reference gateway against malformed answers", () => {
         ? sendJson(res, 404, { code: "NOT_FOUND", message: "no page count here" })
         : sendJson(res, 200, body),
     );
-    const error = await rejectionOf(call(gatewayAt(server.url)));
+    const error = await gatewayRejection(call(gatewayAt(server.url)));
     expect(error.retryable).toBe(false);
     expect(error.message).toMatch(/malformed/);
     // Not retried: a malformed answer will not improve.
@@ -475,7 +463,7 @@ describe("reference gateway against malformed answers", () => {
     const server = await startAdHoc((_seen, res) =>
       sendJson(res, 400, { code: "INVALID_REQUEST", message: "per_page too large" }),
     );
-    const error = await rejectionOf(listAll(gatewayAt(server.url), QUERY));
+    const error = await gatewayRejection(listAll(gatewayAt(server.url), QUERY));
     expect(error.retryable).toBe(false);
     expect(error.status).toBe(400);
     expect(error.code).toBe("INVALID_REQUEST");

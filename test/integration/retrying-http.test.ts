@@ -1,11 +1,12 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import { gzipSync } from "node:zlib";
 import { describe, expect, it, onTestFinished } from "vitest";
 import { createRetryingHttp, type RetryPolicy } from "../../lambda/gateways/http/retrying-http.ts";
 import { referenceDescriptor } from "../../lambda/gateways/reference/descriptor.ts";
 import { GatewayError } from "../../lambda/ports/gateway.ts";
 import { createRequestBudget } from "../../lambda/util/request-budget.ts";
+import { listenOnLoopback } from "../support/loopback-server.ts";
+import { rejectionOf } from "../support/rejection.ts";
 
 const RETRY: RetryPolicy = {
   maxAttempts: 2,
@@ -28,16 +29,10 @@ async function serve(
     });
     req.on("end", () => handle(req, res, n, body));
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  onTestFinished(
-    () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  );
+  const { port, close } = await listenOnLoopback(server);
+  onTestFinished(close);
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    url: `http://127.0.0.1:${port}`,
     requests: () => requests,
   };
 }
@@ -51,14 +46,7 @@ const httpWith = (timeoutMs: number) =>
 
 const get = (url: string) => ({ method: "GET" as const, url: `${url}/v1/x?q=1`, headers: {} });
 
-async function failureOf(promise: Promise<unknown>): Promise<GatewayError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(GatewayError);
-  return error as GatewayError;
-}
+const failureOf = (promise: Promise<unknown>) => rejectionOf(promise, GatewayError);
 
 describe("retrying HTTP client: the wire", () => {
   it("gives up on a gateway that never answers within the timeout, and retries it", async () => {
