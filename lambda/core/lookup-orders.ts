@@ -17,7 +17,11 @@ export async function lookupPaidOrders(
   // The judge asks for one chunk at a time: that needs no chunking, which costs fx's
   // generators a step per id.
   const chunks =
-    ids instanceof Set && ids.size <= chunkSize ? [[...ids]] : fx(ids).chunk(chunkSize);
+    ids instanceof Set && ids.size <= chunkSize
+      ? ids.size === 0
+        ? []
+        : [[...ids]]
+      : fx(ids).chunk(chunkSize);
   await fx(chunks)
     .toAsync()
     .map((chunk) =>
