@@ -32,8 +32,6 @@ export class ExchangeFailure extends Error {
 // across calls and runs; idle ones never hold a finished process open.
 const pool = new Http1Pool();
 
-const origins = new Map<string, Http1Origin>();
-
 /** Origins already parsed, by the text of their URLs up to and including the path's slash. */
 const known: { prefix: string; origin: Http1Origin }[] = [];
 
@@ -70,18 +68,14 @@ function parsedTarget(href: string): { origin: Http1Origin; path: string } {
   if (url.username !== "" || url.password !== "") {
     throw new TypeError("credentials in a URL are not sent; use a header");
   }
-  let origin = origins.get(url.origin);
-  if (origin === undefined) {
-    const secure = url.protocol === "https:";
-    const host = url.hostname.startsWith("[") ? url.hostname.slice(1, -1) : url.hostname;
-    origin = {
-      secure,
-      host,
-      port: url.port === "" ? (secure ? 443 : 80) : Number(url.port),
-      authority: url.host,
-    };
-    origins.set(url.origin, origin);
-  }
+  // The pool keys connections by scheme, host and port, so a new object per parse is fine.
+  const secure = url.protocol === "https:";
+  const origin: Http1Origin = {
+    secure,
+    host: url.hostname.startsWith("[") ? url.hostname.slice(1, -1) : url.hostname,
+    port: url.port === "" ? (secure ? 443 : 80) : Number(url.port),
+    authority: url.host,
+  };
   // Only an href that is already its own serialization up to the path teaches a prefix.
   const prefix = `${url.origin}/`;
   if (href.startsWith(prefix) && !known.some((k) => k.prefix === prefix)) {
